@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from core.exceptions import NotFoundError
+from core.permissions import require_member
+from courseware.models import Course, HomeworkCompletion, HomeworkTask, Membership, Session
+
+User = get_user_model()
+
+
+def course_list(*, user) -> QuerySet[Course]:
+    if not user.is_authenticated:
+        return Course.objects.none()
+    return Course.objects.filter(memberships__user=user).order_by("code").distinct()
+
+
+def course_get(*, user, code: str) -> tuple[Course, str]:
+    """The course and the user's role in it; NotFoundError unless the user is a member."""
+    course = Course.objects.filter(code__iexact=code).first()
+    if course is None:
+        raise NotFoundError(f"No course {code} among your courses.")
+    return course, require_member(user=user, course=course)
+
+
+def session_list(*, course: Course) -> QuerySet[Session]:
+    return (
+        Session.objects.filter(course=course)
+        .annotate(homework_count=Count("homework", distinct=True))
+        .order_by("number")
+    )
+
+
+def session_get(*, course: Course, number: int) -> Session:
+    session = (
+        Session.objects.filter(course=course, number=number)
+        .prefetch_related("objectives", "homework")
+        .first()
+    )
+    if session is None:
+        raise NotFoundError(f"{course.code} has no session {number}.")
+    return session
+
+
+def homework_task_get(*, user, task_id: int) -> tuple[HomeworkTask, str]:
+    task = HomeworkTask.objects.select_related("session__course").filter(pk=task_id).first()
+    if task is None:
+        raise NotFoundError(f"No homework task {task_id}.")
+    try:
+        role = require_member(user=user, course=task.session.course)
+    except NotFoundError:
+        raise NotFoundError(f"No homework task {task_id}.") from None
+    return task, role
+
+
+def completed_task_ids(*, user, tasks) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    return set(
+        HomeworkCompletion.objects.filter(student=user, task__in=tasks).values_list(
+            "task_id", flat=True
+        )
+    )
+
+
+def homework_upcoming(*, user) -> QuerySet[HomeworkTask]:
+    """A student's homework not yet done, in their courses: dated tasks first by due date."""
+    return (
+        HomeworkTask.objects.filter(
+            session__course__memberships__user=user,
+            session__course__memberships__role=Membership.Role.STUDENT,
+        )
+        .exclude(completions__student=user)
+        .select_related("session__course")
+        .order_by("due_at", "session__course__code", "session__number", "position")
+    )
+
+
+def course_students(*, course: Course) -> QuerySet:
+    return (
+        User.objects.filter(memberships__course=course, memberships__role=Membership.Role.STUDENT)
+        .order_by("last_name", "first_name", "username")
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class CompletionRow:
+    student: object
+    done: list[bool]
+    done_count: int
+
+
+@dataclass(frozen=True)
+class CompletionGrid:
+    tasks: list[HomeworkTask]
+    rows: list[CompletionRow]
+
+    @property
+    def task_totals(self) -> list[int]:
+        return [sum(row.done[i] for row in self.rows) for i in range(len(self.tasks))]
+
+
+def completion_grid(*, course: Course) -> CompletionGrid:
+    """Student × homework task matrix for a course's instructor page (two queries)."""
+    tasks = list(
+        HomeworkTask.objects.filter(session__course=course)
+        .select_related("session")
+        .order_by("session__number", "position")
+    )
+    done_pairs = set(
+        HomeworkCompletion.objects.filter(task__session__course=course).values_list(
+            "student_id", "task_id"
+        )
+    )
+    rows = []
+    for student in course_students(course=course):
+        done = [(student.pk, task.pk) in done_pairs for task in tasks]
+        rows.append(CompletionRow(student=student, done=done, done_count=sum(done)))
+    return CompletionGrid(tasks=tasks, rows=rows)
+
+
+def session_progress(*, user, course: Course) -> dict[int, tuple[int, int]]:
+    """{session_id: (done, total)} homework progress of one student across a course."""
+    sessions = Session.objects.filter(course=course).annotate(
+        total=Count("homework", distinct=True),
+        done=Count("homework__completions", filter=Q(homework__completions__student=user)),
+    )
+    return {s.pk: (s.done, s.total) for s in sessions}
+
+
+def sessions_with_homework(*, course: Course) -> QuerySet[Session]:
+    return Session.objects.filter(course=course).prefetch_related(
+        Prefetch("homework", queryset=HomeworkTask.objects.order_by("position"))
+    )

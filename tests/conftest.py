@@ -1,0 +1,57 @@
+from pathlib import Path
+
+import pytest
+
+from courseware.models import Membership
+from tests.factories import (
+    CourseFactory,
+    HomeworkTaskFactory,
+    LearningObjectiveFactory,
+    MembershipFactory,
+    SessionFactory,
+    UserFactory,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED_DECK = FIXTURES / "decks" / "session-12-transformers.md"
+
+
+@pytest.fixture
+def seed_deck_source() -> str:
+    return SEED_DECK.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def course(db):
+    return CourseFactory(code="ICTSS00120", title="Artificial Intelligence Skill Set")
+
+
+@pytest.fixture
+def other_course(db):
+    return CourseFactory(code="OTHER101", title="Another course")
+
+
+@pytest.fixture
+def instructor(course):
+    return MembershipFactory(course=course, role=Membership.Role.INSTRUCTOR).user
+
+
+@pytest.fixture
+def student(course):
+    return MembershipFactory(course=course, role=Membership.Role.STUDENT).user
+
+
+@pytest.fixture
+def other_student(other_course):
+    """A student of a different course: must never see anything of `course`."""
+    return MembershipFactory(course=other_course, role=Membership.Role.STUDENT).user
+
+
+@pytest.fixture
+def session12(course):
+    session = SessionFactory(course=course, number=12, title="Introduction to Transformers")
+    for i, text in enumerate(["Understand attention.", "Use pipeline()."], start=1):
+        LearningObjectiveFactory(session=session, position=i, text=text)
+    for i, text in enumerate(["Review the concepts.", "Explore the Hub."], start=1):
+        HomeworkTaskFactory(session=session, position=i, text=text)
+    return session
