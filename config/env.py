@@ -18,7 +18,7 @@ _FALSE = {"0", "false", "no", "off", ""}
 _UNSET = object()
 
 
-def env_str(name: str, default: str | None | object = _UNSET) -> str:
+def env_str(name: str, default: str | object | None = _UNSET) -> str:
     value = os.environ.get(name)
     if value is not None:
         return value
@@ -37,7 +37,8 @@ def env_bool(name: str, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise ImproperlyConfigured(
-        f"Environment variable {name}={raw!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off."
+        f"Environment variable {name}={raw!r} is not a boolean: "
+        "use one of 1/0, true/false, yes/no, on/off."
     )
 
 
@@ -52,7 +53,9 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
             f"Environment variable {name}={raw!r} is not a whole number."
         ) from None
     if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"Environment variable {name}={value} must be at least {minimum}.")
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={value} must be at least {minimum}."
+        )
     return value
 
 
@@ -95,7 +98,8 @@ class DatabaseUrl:
 
 
 def parse_database_url(name: str, url: str) -> DatabaseUrl:
-    """Read `postgres://user:pass@host:port/db` or `sqlite:///absolute/path.sqlite3`."""
+    """Read `postgres://user:pass@host:port/db`, `sqlite:////absolute/path.sqlite3` or
+    `sqlite:///relative/path.sqlite3` (the usual dj-database-url conventions)."""
     parts = urlsplit(url)
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         db_name = unquote(parts.path.lstrip("/"))
@@ -112,9 +116,11 @@ def parse_database_url(name: str, url: str) -> DatabaseUrl:
             port=str(parts.port or ""),
         )
     if parts.scheme == "sqlite":
-        path = unquote(parts.path)
+        path = unquote(parts.path)[1:]  # "//abs" -> "/abs", "/rel" -> "rel"
         if not path or path == "/":
-            raise ImproperlyConfigured(f"{name}={url!r} names no file: use sqlite:////abs/path.sqlite3.")
+            raise ImproperlyConfigured(
+                f"{name}={url!r} names no file: use sqlite:////absolute/path.sqlite3."
+            )
         return DatabaseUrl(engine="django.db.backends.sqlite3", name=path)
     raise ImproperlyConfigured(
         f"{name}={url!r} has an unsupported scheme {parts.scheme!r}: use postgres:// or sqlite:///."

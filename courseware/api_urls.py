@@ -1,1 +1,29 @@
-urlpatterns = []
+"""`/api/v1/` routes of the courseware app (included by `config.api_urls`)."""
+
+from django.urls import path
+
+from courseware import api
+
+app_name = "courseware_api"
+
+urlpatterns = [
+    path("auth/token/", api.TokenObtainApi.as_view(), name="token-obtain"),
+    path("courses/", api.CourseListApi.as_view(), name="course-list"),
+    path("courses/<str:code>/", api.CourseDetailApi.as_view(), name="course-detail"),
+    path("courses/<str:code>/sessions/", api.SessionListApi.as_view(), name="session-list"),
+    path(
+        "courses/<str:code>/sessions/<int:number>/",
+        api.SessionDetailApi.as_view(),
+        name="session-detail",
+    ),
+    path(
+        "homework/<int:task_id>/completion/",
+        api.HomeworkCompletionApi.as_view(),
+        name="homework-completion",
+    ),
+    path(
+        "homework/<int:task_id>/completions/",
+        api.HomeworkCompletionListApi.as_view(),
+        name="homework-completion-list",
+    ),
+]

@@ -73,7 +73,9 @@ class LearningObjective(BaseModel):
     class Meta:
         ordering = ["session", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["session", "position"], name="objective_unique_position")
+            models.UniqueConstraint(
+                fields=["session", "position"], name="objective_unique_position"
+            )
         ]
 
     def __str__(self) -> str:
@@ -104,7 +106,9 @@ class HomeworkCompletion(BaseModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["task", "student"], name="completion_unique_per_student")
+            models.UniqueConstraint(
+                fields=["task", "student"], name="completion_unique_per_student"
+            )
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
+from rest_framework.authtoken.models import Token
 
 from core.exceptions import NotFoundError
 from core.permissions import require_member
@@ -105,7 +106,7 @@ class CompletionGrid:
 
 
 def completion_grid(*, course: Course) -> CompletionGrid:
-    """Student × homework task matrix for a course's instructor page (two queries)."""
+    """Student-by-homework-task matrix for a course's instructor page (two queries)."""
     tasks = list(
         HomeworkTask.objects.filter(session__course=course)
         .select_related("session")
@@ -135,4 +136,94 @@ def session_progress(*, user, course: Course) -> dict[int, tuple[int, int]]:
 def sessions_with_homework(*, course: Course) -> QuerySet[Session]:
     return Session.objects.filter(course=course).prefetch_related(
         Prefetch("homework", queryset=HomeworkTask.objects.order_by("position"))
+    )
+
+
+# --- Portal read helpers ------------------------------------------------------------------
+
+
+def membership_list(*, user) -> QuerySet[Membership]:
+    """The user's memberships (course + role), for the "My courses" page."""
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user).select_related("course").order_by("course__code")
+
+
+def homework_done_counts(*, session: Session) -> dict[int, int]:
+    """{task_id: number of students who ticked it} for one session's homework."""
+    return dict(
+        HomeworkTask.objects.filter(session=session)
+        .annotate(done=Count("completions", distinct=True))
+        .values_list("pk", "done")
+    )
+
+
+@dataclass(frozen=True)
+class DeckImportPlan:
+    """What importing a parsed deck into a course would do, for the preview page."""
+
+    existing: Session | None
+    completions_kept: int
+    completions_dropped: int
+    homework_dropped: list[str]
+
+    @property
+    def creates(self) -> bool:
+        return self.existing is None
+
+
+def deck_import_plan(*, course: Course, number: int, homework_count: int) -> DeckImportPlan:
+    """Mirrors `services.session_import_deck`: homework rows are matched by position, so
+    completions of tasks beyond the deck's last task are the only ones dropped."""
+    existing = Session.objects.filter(course=course, number=number).first()
+    if existing is None:
+        return DeckImportPlan(None, 0, 0, [])
+    completions = HomeworkCompletion.objects.filter(task__session=existing)
+    kept = completions.filter(task__position__lte=homework_count).count()
+    dropped_tasks = HomeworkTask.objects.filter(session=existing, position__gt=homework_count)
+    return DeckImportPlan(
+        existing=existing,
+        completions_kept=kept,
+        completions_dropped=completions.count() - kept,
+        homework_dropped=list(dropped_tasks.order_by("position").values_list("text", flat=True)),
+    )
+
+
+def api_token_get(*, user) -> Token | None:
+    """The user's API token, or None."""
+    if not user.is_authenticated:
+        return None
+    return Token.objects.filter(user=user).first()
+
+
+# --- API read helpers ---------------------------------------------------------------------
+
+
+def membership_list_with_session_count(*, user) -> QuerySet[Membership]:
+    """The user's memberships (course + role), each with `session_count`, by course code."""
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("course")
+        .annotate(session_count=Count("course__sessions", distinct=True))
+        .order_by("course__code")
+    )
+
+
+def session_list_with_counts(*, course: Course) -> QuerySet[Session]:
+    """`session_list` plus `objective_count` (and the course, for building links)."""
+    return (
+        session_list(course=course)
+        .annotate(objective_count=Count("objectives", distinct=True))
+        .select_related("course")
+    )
+
+
+def homework_completion_list(*, task: HomeworkTask) -> QuerySet[HomeworkCompletion]:
+    """Who ticked a homework task, and when: earliest first."""
+    return (
+        HomeworkCompletion.objects.filter(task=task)
+        .select_related("student")
+        .order_by("created_at", "pk")
     )

@@ -55,7 +55,7 @@ class DeckImport:
         verb = "Imported" if self.created else "Updated"
         s = self.session
         return (
-            f"{verb} {s.course.code} session {s.number} \"{s.title}\" "
+            f'{verb} {s.course.code} session {s.number} "{s.title}" '
             f"(lecturer {s.lecturer or 'not named'}): {len(self.deck.objectives)} objectives, "
             f"{len(self.deck.homework)} homework tasks, {len(self.deck.slides)} slides."
         )
@@ -126,9 +126,19 @@ def homework_due_set(*, task: HomeworkTask, due_at: datetime | None) -> Homework
 def api_token_create(*, user) -> Token:
     """Replace the user's API token with a fresh one (the old key stops working at once)."""
     if not user.is_authenticated:
-        raise ApplicationError("not_authenticated", "Log in to create an API token.", status_code=401)
+        raise ApplicationError(
+            "not_authenticated", "Log in to create an API token.", status_code=401
+        )
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user)
+
+
+@transaction.atomic
+def api_token_get_or_create(*, user) -> Token:
+    """The user's current token, created if they have none (the student client's login:
+    unlike api_token_create it does not revoke the token on the user's other devices)."""
+    token, _created = Token.objects.get_or_create(user=user)
+    return token
 
 
 @transaction.atomic

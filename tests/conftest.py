@@ -9,11 +9,16 @@ from tests.factories import (
     LearningObjectiveFactory,
     MembershipFactory,
     SessionFactory,
-    UserFactory,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_DECK = FIXTURES / "decks" / "session-12-transformers.md"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Factories set a password on every user; the default PBKDF2 would dominate the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

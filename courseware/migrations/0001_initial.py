@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,106 +15,228 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.CharField(max_length=40, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_.-]{1,39}$', "A course code is 2-40 letters, digits, '.', '_' or '-', e.g. ICTSS00120.")])),
-                ('title', models.CharField(max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=40,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_.-]{1,39}$",
+                                "A course code is 2-40 letters, digits, '.', '_' or '-', e.g. ICTSS00120.",
+                            )
+                        ],
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Session',
+            name="Session",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('number', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
-                ('title', models.CharField(max_length=300)),
-                ('date', models.DateField(blank=True, null=True)),
-                ('lecturer', models.CharField(blank=True, max_length=200)),
-                ('homework_intro', models.TextField(blank=True)),
-                ('slides_source', models.TextField(blank=True, help_text='The Marp deck as imported.')),
-                ('slides_html', models.TextField(blank=True, help_text='Sanitised HTML of the slides.')),
-                ('slide_count', models.PositiveIntegerField(default=0)),
-                ('speaker_notes', models.JSONField(blank=True, default=list)),
-                ('deck_filename', models.CharField(blank=True, max_length=255)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='courseware.course')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "number",
+                    models.PositiveIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                ("date", models.DateField(blank=True, null=True)),
+                ("lecturer", models.CharField(blank=True, max_length=200)),
+                ("homework_intro", models.TextField(blank=True)),
+                (
+                    "slides_source",
+                    models.TextField(blank=True, help_text="The Marp deck as imported."),
+                ),
+                (
+                    "slides_html",
+                    models.TextField(blank=True, help_text="Sanitised HTML of the slides."),
+                ),
+                ("slide_count", models.PositiveIntegerField(default=0)),
+                ("speaker_notes", models.JSONField(blank=True, default=list)),
+                ("deck_filename", models.CharField(blank=True, max_length=255)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sessions",
+                        to="courseware.course",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['course', 'number'],
+                "ordering": ["course", "number"],
             },
         ),
         migrations.CreateModel(
-            name='LearningObjective',
+            name="LearningObjective",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('position', models.PositiveIntegerField()),
-                ('text', models.TextField()),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='objectives', to='courseware.session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("position", models.PositiveIntegerField()),
+                ("text", models.TextField()),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="objectives",
+                        to="courseware.session",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['session', 'position'],
+                "ordering": ["session", "position"],
             },
         ),
         migrations.CreateModel(
-            name='HomeworkTask',
+            name="HomeworkTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('position', models.PositiveIntegerField()),
-                ('text', models.TextField()),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='homework', to='courseware.session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("position", models.PositiveIntegerField()),
+                ("text", models.TextField()),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="homework",
+                        to="courseware.session",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['session', 'position'],
+                "ordering": ["session", "position"],
             },
         ),
         migrations.CreateModel(
-            name='HomeworkCompletion',
+            name="HomeworkCompletion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='homework_completions', to=settings.AUTH_USER_MODEL)),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='completions', to='courseware.homeworktask')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="homework_completions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="completions",
+                        to="courseware.homeworktask",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('task', 'student'), name='completion_unique_per_student')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("task", "student"), name="completion_unique_per_student"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('role', models.CharField(choices=[('instructor', 'Instructor'), ('student', 'Student')], max_length=20)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='courseware.course')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("instructor", "Instructor"), ("student", "Student")],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="courseware.course",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('course', 'user'), name='membership_unique_per_course')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("course", "user"), name="membership_unique_per_course"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.UniqueConstraint(fields=('course', 'number'), name='session_unique_number'),
+            model_name="session",
+            constraint=models.UniqueConstraint(
+                fields=("course", "number"), name="session_unique_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='learningobjective',
-            constraint=models.UniqueConstraint(fields=('session', 'position'), name='objective_unique_position'),
+            model_name="learningobjective",
+            constraint=models.UniqueConstraint(
+                fields=("session", "position"), name="objective_unique_position"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='homeworktask',
-            constraint=models.UniqueConstraint(fields=('session', 'position'), name='homework_unique_position'),
+            model_name="homeworktask",
+            constraint=models.UniqueConstraint(
+                fields=("session", "position"), name="homework_unique_position"
+            ),
         ),
     ]

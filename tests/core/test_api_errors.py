@@ -1,0 +1,188 @@
+"""Every API error body is `{"code", "message"}` (plus `fields` for invalid input)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.urls import reverse
+from rest_framework import exceptions
+from rest_framework.test import APIClient
+
+from core.api import exception_handler
+from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
+from courseware import services
+from courseware.api import TokenObtainThrottle
+
+pytestmark = pytest.mark.django_db
+
+TOKEN_URL = reverse("courseware_api:token-obtain")
+COURSES_URL = reverse("courseware_api:course-list")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_token_throttle():
+    throttle = TokenObtainThrottle()
+    cache.delete(throttle.cache_format % {"scope": throttle.scope, "ident": "127.0.0.1"})
+
+
+@pytest.fixture
+def client(student) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {services.api_token_create(user=student).key}")
+    return client
+
+
+def body_of(response, status: int) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    return response.json()
+
+
+# --- Through the API ------------------------------------------------------------------------
+
+
+def test_not_authenticated_tells_the_client_how_to_authenticate():
+    body = body_of(APIClient().get(COURSES_URL), 401)
+
+    assert body == {
+        "code": "not_authenticated",
+        "message": "Authentication required: send `Authorization: Token <key>` "
+        "(create a token in the portal under Account → API token).",
+    }
+
+
+def test_an_unknown_token_is_authentication_failed_with_a_challenge():
+    response = APIClient().get(COURSES_URL, HTTP_AUTHORIZATION="Token not-a-real-key")
+
+    assert body_of(response, 401) == {"code": "authentication_failed", "message": "Invalid token."}
+    assert response["WWW-Authenticate"] == 'Token realm="api"'
+
+
+def test_a_malformed_authorization_header_is_authentication_failed():
+    response = APIClient().get(COURSES_URL, HTTP_AUTHORIZATION="Token two words")
+
+    body = body_of(response, 401)
+    assert set(body) == {"code", "message"}
+    assert body["code"] == "authentication_failed"
+
+
+def test_an_unsupported_method_is_method_not_allowed(client):
+    body = body_of(client.patch(COURSES_URL, {}, format="json"), 405)
+
+    assert body == {"code": "method_not_allowed", "message": 'Method "PATCH" not allowed.'}
+
+
+def test_malformed_json_is_a_parse_error():
+    response = APIClient().post(TOKEN_URL, '{"username": "ada",', content_type="application/json")
+
+    body = body_of(response, 400)
+    assert set(body) == {"code", "message"}
+    assert body["code"] == "parse_error"
+    assert body["message"].startswith("JSON parse error")
+
+
+def test_an_unsupported_content_type_is_named():
+    response = APIClient().post(TOKEN_URL, "username=ada", content_type="text/plain")
+
+    body = body_of(response, 415)
+    assert set(body) == {"code", "message"}
+    assert body["code"] == "unsupported_media_type"
+
+
+def test_invalid_input_carries_the_field_errors():
+    body = body_of(APIClient().post(TOKEN_URL, {"username": "ada"}, format="json"), 400)
+
+    assert body == {
+        "code": "invalid_input",
+        "message": "Invalid input. password: This field is required.",
+        "fields": {"password": ["This field is required."]},
+    }
+
+
+def test_an_application_error_keeps_its_code_and_message(db):
+    response = APIClient().post(TOKEN_URL, {"username": "ada", "password": "x"}, format="json")
+
+    assert body_of(response, 400) == {
+        "code": "invalid_credentials",
+        "message": "Unable to log in with the username and password given.",
+    }
+
+
+def test_throttling_has_the_error_shape():
+    for _ in range(10):
+        APIClient().post(TOKEN_URL, {"username": "ada", "password": "x"}, format="json")
+
+    response = APIClient().post(TOKEN_URL, {"username": "ada", "password": "x"}, format="json")
+
+    body = body_of(response, 429)
+    assert set(body) == {"code", "message"}
+    assert body["code"] == "throttled"
+
+
+# --- The handler on its own -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "expected"),
+    [
+        (Http404("gone"), 404, {"code": "not_found", "message": "Not found."}),
+        (
+            DjangoPermissionDenied(),
+            403,
+            {
+                "code": "permission_denied",
+                "message": "You do not have permission to perform this action.",
+            },
+        ),
+        (NotFoundError("No course X."), 404, {"code": "not_found", "message": "No course X."}),
+        (
+            PermissionDeniedError("Only instructors."),
+            403,
+            {"code": "permission_denied", "message": "Only instructors."},
+        ),
+        (
+            ApplicationError("deck_invalid", "No title.", status_code=422),
+            422,
+            {"code": "deck_invalid", "message": "No title."},
+        ),
+        (
+            exceptions.NotAcceptable(),
+            406,
+            {"code": "not_acceptable", "message": "Could not satisfy the request Accept header."},
+        ),
+    ],
+    ids=["http404", "django-permission", "not-found", "permission", "application", "406"],
+)
+def test_errors_become_code_and_message(exc, status, expected):
+    response = exception_handler(exc, {})
+
+    assert response.status_code == status
+    assert response.data == expected
+
+
+def test_a_django_validation_error_becomes_invalid_input_with_fields():
+    response = exception_handler(DjangoValidationError({"title": ["Too long."]}), {})
+
+    assert response.status_code == 400
+    assert response.data == {
+        "code": "invalid_input",
+        "message": "Invalid input. title: Too long.",
+        "fields": {"title": ["Too long."]},
+    }
+
+
+def test_a_django_validation_error_without_fields_is_non_field_errors():
+    response = exception_handler(DjangoValidationError("Nope."), {})
+
+    assert response.data == {
+        "code": "invalid_input",
+        "message": "Invalid input. Nope.",
+        "fields": {"non_field_errors": ["Nope."]},
+    }
+
+
+def test_other_exceptions_are_left_to_django():
+    assert exception_handler(RuntimeError("boom"), {}) is None

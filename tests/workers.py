@@ -1,0 +1,85 @@
+"""Start real Celery worker processes for tests (no mocks, no eager mode)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url_for_tests() -> str:
+    """The URL of the database this test run uses (pytest-django's test database)."""
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@contextlib.contextmanager
+def celery_worker(
+    *, env: dict[str, str], log_path: Path, ready_timeout: float = 60.0, queues: str | None = None
+) -> Iterator[subprocess.Popen]:
+    """Run `celery -A config worker` as a child process until the block exits."""
+    args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
+    args += [
+        "--concurrency=1",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        f"test-{os.getpid()}@%h",
+    ]
+    if queues:
+        args += ["-Q", queues]
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        _wait_until_ready(process, log_path, ready_timeout)
+        yield process
+    finally:
+        _stop(process)
+        log.close()
+
+
+def _wait_until_ready(process: subprocess.Popen, log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Celery worker exited early:\n{log_path.read_text()}")
+        if " ready." in log_path.read_text():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"Celery worker not ready after {timeout}s:\n{log_path.read_text()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
