@@ -46,9 +46,9 @@ assets: $(VENDOR)/.stamp
 run: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo
-	@echo "Starting web on http://$(HOST):$(PORT)/ and one Celery worker; Ctrl-C stops both."
+	@echo "Starting web on http://$(HOST):$(PORT)/ and one Celery worker (with beat); Ctrl-C stops both."
 	@trap 'kill 0' INT TERM EXIT; \
-	  DEBUG=1 $(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=1 & \
+	  DEBUG=1 $(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=1 & \
 	  DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 services:
@@ -67,6 +67,7 @@ format: $(STAMP)
 
 test: install services browser lint
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	  PRIVATE_STORAGE_ROOT=$(CURDIR)/var/test-private MEDIA_ROOT=$(CURDIR)/var/test-media \
 	  SECRET_KEY=test-only-secret-key DEBUG=0 \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 

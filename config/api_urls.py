@@ -2,4 +2,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("courseware.api_urls")),
+    path("", include("labs.api_urls")),
+    path("", include("quizzes.api_urls")),
 ]

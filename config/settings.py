@@ -4,6 +4,7 @@
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from config.env import env_bool, env_int, env_list, env_path, env_str, parse_database_url
 
@@ -150,6 +151,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several components have a `state`/`status` field with different choices: name them.
+    "ENUM_NAME_OVERRIDES": {
+        "QuizStatusEnum": "quizzes.api.QUIZ_STATUSES",
+        "SubmissionStatusEnum": "labs.models.Submission.Status",
+        "AttemptStateEnum": "quizzes.models.Attempt.State",
+        "AttemptQuestionStateEnum": "quizzes.models.AttemptQuestion.State",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------
@@ -171,7 +179,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Longer than any grading limit, so Redis never re-delivers a task that is still running.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600, minimum=60)
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600, minimum=60),
+        # Poll queues in the declared order, so "grading" always goes before "grading_low".
+        "queue_order_strategy": "priority",
     }
 else:
     raise ImproperlyConfigured(
@@ -196,3 +206,44 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Lab grading ---------------------------------------------------------------------------
+# Queues: "grading" for new submissions, "grading_low" for instructor re-grades, so a
+# re-grade of a whole lab never holds up students' fresh submissions.
+CELERY_TASK_QUEUES = (
+    Queue("celery", routing_key="celery"),
+    Queue("grading", routing_key="grading"),
+    Queue("grading_low", routing_key="grading_low"),
+)
+CELERY_TASK_ROUTES = {
+    "labs.tasks.grade_submission": {"queue": "grading"},
+    "labs.tasks.regrade_submission": {"queue": "grading_low"},
+}
+GRADING_HEARTBEAT_INTERVAL_S = env_int("GRADING_HEARTBEAT_INTERVAL_S", 10, minimum=1)
+# A RUNNING submission whose heartbeat is older than this is presumed orphaned (worker died).
+GRADING_HEARTBEAT_EXPIRY_S = env_int("GRADING_HEARTBEAT_EXPIRY_S", 90, minimum=5)
+# A QUEUED submission older than this is presumed to have lost its task; it is re-sent.
+GRADING_STALE_QUEUED_S = env_int("GRADING_STALE_QUEUED_S", 900, minimum=30)
+GRADING_SWEEP_EVERY_S = env_int("GRADING_SWEEP_EVERY_S", 60, minimum=5)
+# Backstop only: the engine enforces each lab's own grading time limit on the child process.
+GRADING_TASK_TIME_LIMIT_S = env_int("GRADING_TASK_TIME_LIMIT_S", 3600, minimum=60)
+# Import torch + transformers once per worker process (5-7 s) instead of once per submission.
+GRADING_WARM_UP = env_bool("GRADING_WARM_UP", True)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "sweep-submissions": {
+        "task": "labs.tasks.sweep_submissions",
+        "schedule": GRADING_SWEEP_EVERY_S,
+    },
+    # Overdue quiz attempts are also submitted on access; this catches the abandoned ones.
+    "finalize-overdue-quiz-attempts": {
+        "task": "quizzes.tasks.finalize_overdue_attempts",
+        "schedule": 60,
+    },
+}
+_visibility = CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")
+if _visibility is not None and _visibility <= GRADING_TASK_TIME_LIMIT_S:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT={_visibility} must exceed GRADING_TASK_TIME_LIMIT_S="
+        f"{GRADING_TASK_TIME_LIMIT_S}, or Redis re-delivers grading tasks that are still running."
+    )

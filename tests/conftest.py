@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ from tests.factories import (
     MembershipFactory,
     SessionFactory,
 )
+
+# Before anything imports torch: see labs/grading/__init__.py.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_DECK = FIXTURES / "decks" / "session-12-transformers.md"

@@ -69,3 +69,61 @@ class HomeworkTaskFactory(factory.django.DjangoModelFactory):
     session = factory.SubFactory(SessionFactory)
     position = factory.Sequence(lambda n: n + 1)
     text = factory.Faker("sentence")
+
+
+# --- labs -----------------------------------------------------------------------------------
+# Models by label, so this block needs no imports above (other apps' factories stay untouched).
+
+HELDOUT_CSV = (
+    "text,label\n"
+    "the plot was dull and slow,negative\n"
+    "it was fine I guess,neutral\n"
+    "a wonderful film,positive\n"
+)
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+class LabFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "labs.Lab"
+
+    session = factory.SubFactory(SessionFactory)
+    title = factory.Sequence(lambda n: f"Lab {n}: sentiment classification")
+    instructions = "Fine-tune a model on the **sentiment** data and submit it."
+    labels = factory.LazyFunction(lambda: ["negative", "neutral", "positive"])
+    primary_metric = "macro_f1"
+    daily_quota = 5
+
+
+class HeldOutDatasetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "labs.HeldOutDataset"
+
+    lab = factory.SubFactory(LabFactory)
+    version = factory.Sequence(lambda n: n + 1)
+    file = factory.django.FileField(filename="heldout.csv", data=HELDOUT_CSV.encode())
+    format = "csv"
+    row_count = 3
+    checksum = "0" * 64
+    label_counts = factory.LazyFunction(lambda: {"negative": 1, "neutral": 1, "positive": 1})
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    """A queued submission; pass `status="scored"` and `metrics_*` for a graded one."""
+
+    class Meta:
+        model = "labs.Submission"
+
+    lab = factory.SubFactory(LabFactory)
+    student = factory.SubFactory(UserFactory)
+    artifact = factory.django.FileField(filename="model.zip", data=b"PK\x05\x06" + b"\0" * 18)
+    artifact_name = "model.zip"
+    artifact_size = 22
+    enqueue_count = 1
+    status = "queued"
+    queued_at = factory.LazyFunction(_now)

@@ -1,0 +1,46 @@
+"""Thin Celery tasks: take an id, call a service."""
+
+import logging
+
+from celery import shared_task
+from celery.signals import worker_process_init
+from django.conf import settings
+
+from labs import services
+
+logger = logging.getLogger(__name__)
+_HARD = settings.GRADING_TASK_TIME_LIMIT_S
+
+
+@worker_process_init.connect
+def _warm_up_grader(**kwargs) -> None:
+    """Each pool process imports torch + transformers once; submissions then run in forked
+    children that inherit the warm imports, keeping per-submission overhead low."""
+    if settings.GRADING_WARM_UP:
+        from labs.grading.sandbox import warm_up
+
+        warm_up()
+
+
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, soft_time_limit=_HARD - 30, time_limit=_HARD
+)
+def grade_submission(submission_id: int) -> str:
+    outcome = services.submission_grade(submission_id=submission_id)
+    logger.info("submission %s: %s", submission_id, outcome)
+    return outcome
+
+
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, soft_time_limit=_HARD - 30, time_limit=_HARD
+)
+def regrade_submission(submission_id: int) -> str:
+    outcome = services.submission_regrade(submission_id=submission_id)
+    logger.info("regrade of submission %s: %s", submission_id, outcome)
+    return outcome
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def sweep_submissions() -> dict:
+    report = services.submissions_sweep()
+    return {"requeued": report.requeued, "failed": report.failed}
