@@ -22,6 +22,7 @@ from courseware.services import (
     membership_set,
     session_import_deck,
 )
+from quizzes.demo import demo_quiz_load
 
 DEMO_DIR = settings.BASE_DIR / "demo"
 COURSE_CODE = "ICTSS00120"
@@ -82,6 +83,7 @@ def demo_load() -> list[DemoLogin]:
     for task in tasks:
         if task.due_at is None:
             homework_due_set(task=task, due_at=due)
+    demo_quiz_load(course=course, session=session)
     # A little progress so the instructor's completion grid shows something.
     students = [User.objects.get(username=u) for u, *_, r in DEMO_USERS if r == "student"]
     for student, done_count in zip(students, (2, 1, 0), strict=True):

@@ -1,0 +1,615 @@
+"""Quiz reads for the API and the portal. Each returns plain data (dataclasses, dicts of
+JSON-ready values and datetimes, or querysets) so views only check input and serialize."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from core.exceptions import ApplicationError, NotFoundError
+from core.permissions import require_instructor, require_member
+from courseware.models import Course, Membership, Session
+from quizzes import access, grading, presentation, statistics
+from quizzes.content import DESCRIPTION, ESSAY
+from quizzes.gift import export_gift
+from quizzes.models import (
+    Attempt,
+    AttemptQuestion,
+    Question,
+    QuestionCategory,
+    Quiz,
+    QuizOverride,
+    RegradeRecord,
+)
+from quizzes.review import DURING, EVERYTHING, NOTHING, normalise_review_options, review_window
+
+User = get_user_model()
+INSTRUCTOR = Membership.Role.INSTRUCTOR
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def _override(quiz: Quiz, user) -> QuizOverride | None:
+    return QuizOverride.objects.filter(quiz=quiz, user=user).first()
+
+
+# --- Quizzes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuizAccess:
+    """A quiz as one student sees it now: their dates, limit and attempts, and whether
+    they can start (or continue) an attempt; `reason` says why not."""
+
+    quiz: Quiz
+    opens_at: datetime | None
+    closes_at: datetime | None
+    time_limit: timedelta | None
+    attempts_allowed: int  # 0: unlimited
+    attempts_used: int
+    status: str  # "upcoming" | "open" | "closed"
+    in_progress_attempt_id: int | None
+    can_start: bool
+    reason: str = ""
+
+    @property
+    def attempts_left(self) -> int | None:
+        if not self.attempts_allowed:
+            return None
+        return max(0, self.attempts_allowed - self.attempts_used)
+
+
+def _access(
+    quiz: Quiz, override: QuizOverride | None, used: int, in_progress: int | None, now: datetime
+) -> QuizAccess:
+    settings = access.effective(quiz, override)
+    status = access.window_state(now=now, settings=settings)
+    reason = ""
+    if in_progress is None:
+        if status == "upcoming":
+            reason = "The quiz has not opened yet."
+        elif status == "closed":
+            reason = "The quiz has closed."
+        elif settings.attempts_allowed and used >= settings.attempts_allowed:
+            reason = "No attempts left."
+    return QuizAccess(
+        quiz=quiz,
+        opens_at=settings.opens_at,
+        closes_at=settings.closes_at,
+        time_limit=settings.time_limit,
+        attempts_allowed=settings.attempts_allowed,
+        attempts_used=used,
+        status=status,
+        in_progress_attempt_id=in_progress,
+        can_start=not reason,
+        reason=reason,
+    )
+
+
+def quiz_list(
+    *, user, course: Course, session: Session | None = None, now: datetime | None = None
+) -> list[QuizAccess]:
+    """The quizzes of a course (or one session) the user may see, by session then opening.
+    Students get their own dates and attempt counts; instructors the quiz's own settings."""
+    now = _now(now)
+    role = require_member(user=user, course=course)
+    quizzes = Quiz.objects.filter(session__course=course).select_related("session")
+    if session is not None:
+        quizzes = quizzes.filter(session=session)
+    if role != INSTRUCTOR:
+        quizzes = quizzes.filter(visible=True)
+    quizzes = list(quizzes.order_by("session__number", "opens_at", "pk"))
+    if role == INSTRUCTOR:
+        return [_access(q, None, 0, None, now) for q in quizzes]
+    overrides = {o.quiz_id: o for o in QuizOverride.objects.filter(quiz__in=quizzes, user=user)}
+    used = dict(
+        Attempt.objects.filter(quiz__in=quizzes, user=user)
+        .values("quiz_id")
+        .annotate(n=Count("pk"))
+        .values_list("quiz_id", "n")
+    )
+    # Counted as in progress only while time remains: an overdue attempt is submitted when
+    # the student next opens it (or by the periodic task).
+    in_progress = dict(
+        Attempt.objects.filter(quiz__in=quizzes, user=user, state=Attempt.State.IN_PROGRESS)
+        .filter(Q(deadline__isnull=True) | Q(deadline__gte=now))
+        .values_list("quiz_id", "pk")
+    )
+    return [
+        _access(q, overrides.get(q.pk), used.get(q.pk, 0), in_progress.get(q.pk), now)
+        for q in quizzes
+    ]
+
+
+def quiz_get(*, user, quiz_id: int) -> tuple[Quiz, str]:
+    """The quiz and the user's role in its course. Not found for non-members, and for
+    students while the quiz is hidden."""
+    quiz = Quiz.objects.select_related("session__course").filter(pk=quiz_id).first()
+    if quiz is None:
+        raise NotFoundError(f"No quiz {quiz_id}.")
+    try:
+        role = require_member(user=user, course=quiz.session.course)
+    except NotFoundError:
+        raise NotFoundError(f"No quiz {quiz_id}.") from None
+    if role != INSTRUCTOR and not quiz.visible:
+        raise NotFoundError(f"No quiz {quiz_id}.")
+    return quiz, role
+
+
+def quiz_access(*, quiz: Quiz, user, now: datetime | None = None) -> QuizAccess:
+    now = _now(now)
+    attempts = Attempt.objects.filter(quiz=quiz, user=user)
+    in_progress = (
+        attempts.filter(state=Attempt.State.IN_PROGRESS)
+        .filter(Q(deadline__isnull=True) | Q(deadline__gte=now))
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return _access(quiz, _override(quiz, user), attempts.count(), in_progress, now)
+
+
+# --- Attempts ---------------------------------------------------------------------------------
+
+
+def attempt_list(*, quiz: Quiz, user) -> QuerySet[Attempt]:
+    """One student's attempts at a quiz, oldest first."""
+    return Attempt.objects.filter(quiz=quiz, user=user).order_by("number")
+
+
+def attempt_get(*, user, attempt_id: int, now: datetime | None = None) -> Attempt:
+    """An attempt its owner or an instructor of the course may open. An attempt whose time
+    is up is submitted before it is returned, so nobody sees it still "in progress"."""
+    # A read that may write: the deadline is enforced on access, not only by the periodic
+    # task, so a student never finds a stale in-progress attempt.
+    from quizzes.services import attempt_finalize_if_overdue
+
+    attempt = Attempt.objects.select_related("quiz__session__course", "user").filter(pk=attempt_id)
+    attempt = attempt.first()
+    if attempt is None:
+        raise NotFoundError(f"No attempt {attempt_id}.")
+    if attempt.user_id != getattr(user, "pk", None):
+        try:
+            role = require_member(user=user, course=attempt.quiz.session.course)
+        except NotFoundError:
+            role = None
+        if role != INSTRUCTOR:
+            raise NotFoundError(f"No attempt {attempt_id}.")
+    return attempt_finalize_if_overdue(attempt=attempt, now=now)
+
+
+def _attempt_questions(attempt: Attempt) -> list[AttemptQuestion]:
+    return list(attempt.questions.select_related("version").order_by("position"))
+
+
+def _numbers(questions: list[AttemptQuestion]) -> list[int | None]:
+    """Question numbers as shown: descriptions are not numbered."""
+    numbers, n = [], 0
+    for q in questions:
+        if q.version.content["type"] == DESCRIPTION:
+            numbers.append(None)
+        else:
+            n += 1
+            numbers.append(n)
+    return numbers
+
+
+def _attempt_header(attempt: Attempt, now: datetime) -> dict[str, Any]:
+    seconds_left = None
+    if attempt.state == Attempt.State.IN_PROGRESS and attempt.deadline is not None:
+        seconds_left = max(0, int((attempt.deadline - now).total_seconds()))
+    return {
+        "id": attempt.pk,
+        "quiz_id": attempt.quiz_id,
+        "number": attempt.number,
+        "state": attempt.state,
+        "started_at": attempt.started_at,
+        "deadline": attempt.deadline,
+        "seconds_left": seconds_left,
+        "submitted_at": attempt.submitted_at,
+        "auto_submitted": attempt.auto_submitted,
+    }
+
+
+def attempt_display(*, attempt: Attempt, now: datetime | None = None) -> dict[str, Any]:
+    """The attempt as the student answers it: questions in the attempt's order, choices in
+    its shuffled order, saved responses, and no answers, weights or feedback. If the quiz's
+    "during" review options show something, answered questions carry it."""
+    now = _now(now)
+    options = normalise_review_options(attempt.quiz.review_options)[DURING]
+    questions = _attempt_questions(attempt)
+    items = []
+    for q, number in zip(questions, _numbers(questions), strict=True):
+        content = q.version.content
+        if any(options.values()) and not grading.is_blank(content, q.response):
+            graded = grading.grade(content, q.response)
+            mark = None if graded.fraction is None else round(graded.fraction * q.max_mark, 7)
+            items.append(
+                presentation.question_for_review(
+                    content,
+                    q.order,
+                    slot=q.position,
+                    number=number,
+                    max_mark=q.max_mark,
+                    response=q.response,
+                    mark=mark,
+                    state=graded.state,
+                    comment="",
+                    options=options,
+                )
+            )
+        else:
+            items.append(
+                presentation.question_for_display(
+                    content,
+                    q.order,
+                    slot=q.position,
+                    number=number,
+                    max_mark=q.max_mark,
+                    response=q.response,
+                )
+            )
+    return {"attempt": _attempt_header(attempt, now), "questions": items}
+
+
+def review_options_for(*, attempt: Attempt, user, now: datetime | None = None) -> tuple[str, dict]:
+    """(window, options) that apply to `user` reviewing `attempt` now. Instructors see
+    everything."""
+    now = _now(now)
+    quiz = attempt.quiz
+    if attempt.user_id != getattr(user, "pk", None):
+        require_instructor(user=user, course=quiz.session.course)
+        return "instructor", dict(EVERYTHING)
+    settings = access.effective(quiz, _override(quiz, user))
+    window = review_window(
+        finished=attempt.state == Attempt.State.FINISHED,
+        submitted_at=attempt.submitted_at,
+        closes_at=settings.closes_at,
+        now=now,
+    )
+    return window, normalise_review_options(quiz.review_options)[window]
+
+
+def _passed(quiz: Quiz, percentage: float | None) -> bool | None:
+    if quiz.pass_percentage is None or percentage is None:
+        return None
+    return percentage >= quiz.pass_percentage - 1e-9
+
+
+def attempt_review(*, attempt: Attempt, user, now: datetime | None = None) -> dict[str, Any]:
+    """A submitted attempt for review, with only what the quiz's review options allow in
+    the current window (all of it for instructors). Students cannot review an attempt in
+    progress."""
+    now = _now(now)
+    window, options = review_options_for(attempt=attempt, user=user, now=now)
+    if attempt.state != Attempt.State.FINISHED and window != "instructor":
+        raise ApplicationError(
+            "attempt_in_progress", "Submit the attempt to review it.", status_code=409
+        )
+    questions = _attempt_questions(attempt)
+    header = _attempt_header(attempt, now)
+    if options["marks"]:
+        header.update(
+            score=attempt.score,
+            max_score=attempt.max_score,
+            percentage=attempt.percentage,
+            needs_grading=attempt.needs_grading,
+            passed=_passed(attempt.quiz, attempt.percentage),
+        )
+    items = [
+        presentation.question_for_review(
+            q.version.content,
+            q.order,
+            slot=q.position,
+            number=number,
+            max_mark=q.max_mark,
+            response=q.response,
+            mark=q.mark,
+            state=q.state,
+            comment=q.comment,
+            options=options,
+        )
+        for q, number in zip(questions, _numbers(questions), strict=True)
+    ]
+    return {"attempt": header, "window": window, "options": options, "questions": items}
+
+
+def _marks_visible(attempt: Attempt, quiz: Quiz, closes_at: datetime | None, now) -> bool:
+    window = review_window(
+        finished=attempt.state == Attempt.State.FINISHED,
+        submitted_at=attempt.submitted_at,
+        closes_at=closes_at,
+        now=now,
+    )
+    return normalise_review_options(quiz.review_options).get(window, NOTHING)["marks"]
+
+
+@dataclass(frozen=True)
+class QuizHistory:
+    quiz: Quiz
+    attempts: list[dict[str, Any]]
+    grade: float | None  # None when unknown or hidden by the review options
+    max_score: float | None
+    percentage: float | None
+    passed: bool | None
+
+
+def score_history(*, user, course: Course, now: datetime | None = None) -> list[QuizHistory]:
+    """A student's attempts and grades across a course's quizzes, as they may see them:
+    scores are left out while the review options hide marks."""
+    now = _now(now)
+    require_member(user=user, course=course)
+    attempts = list(
+        Attempt.objects.filter(quiz__session__course=course, user=user, quiz__visible=True)
+        .select_related("quiz__session")
+        .order_by("quiz__session__number", "quiz_id", "number")
+    )
+    overrides = {
+        o.quiz_id: o for o in QuizOverride.objects.filter(user=user, quiz__session__course=course)
+    }
+    by_quiz: dict[int, list[Attempt]] = {}
+    for attempt in attempts:
+        by_quiz.setdefault(attempt.quiz_id, []).append(attempt)
+    history = []
+    for group in by_quiz.values():
+        quiz = group[0].quiz
+        closes_at = access.effective(quiz, overrides.get(quiz.pk)).closes_at
+        rows, scores, all_visible = [], [], True
+        for attempt in group:
+            visible = _marks_visible(attempt, quiz, closes_at, now)
+            finished = attempt.state == Attempt.State.FINISHED
+            if finished:
+                scores.append(attempt.score)
+                all_visible = all_visible and visible
+            rows.append(
+                {
+                    "id": attempt.pk,
+                    "number": attempt.number,
+                    "state": attempt.state,
+                    "started_at": attempt.started_at,
+                    "submitted_at": attempt.submitted_at,
+                    "score": attempt.score if visible else None,
+                    "max_score": attempt.max_score,
+                    "percentage": attempt.percentage if visible else None,
+                    "needs_grading": attempt.needs_grading,
+                }
+            )
+        grade = grading.quiz_grade(scores, quiz.grading_method) if all_visible else None
+        max_score = max((a.max_score for a in group), default=None)
+        percentage = 100 * grade / max_score if grade is not None and max_score else None
+        history.append(
+            QuizHistory(
+                quiz=quiz,
+                attempts=rows,
+                grade=grade,
+                max_score=max_score,
+                percentage=percentage,
+                passed=_passed(quiz, percentage),
+            )
+        )
+    return history
+
+
+# --- Instructors ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultsTable:
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+
+
+def _counting_attempt(finished: list[Attempt], method: str) -> Attempt | None:
+    """The attempt whose marks make the grade (None for "average")."""
+    if not finished or method == Quiz.GradingMethod.AVERAGE:
+        return None
+    if method == Quiz.GradingMethod.FIRST:
+        return finished[0]
+    if method == Quiz.GradingMethod.LAST:
+        return finished[-1]
+    graded = [a for a in finished if a.score is not None]
+    return max(graded, key=lambda a: (a.score, -a.number)) if graded else None
+
+
+def quiz_results(*, quiz: Quiz) -> ResultsTable:
+    """One row per student of the course (CSV-ready): attempts, grade by the quiz's
+    grading method, percentage, pass, and per-slot marks of the attempt that counts."""
+    slots = list(quiz.slots.order_by("position").values_list("position", "mark"))
+    columns = [
+        "username",
+        "last_name",
+        "first_name",
+        "email",
+        "attempts",
+        "grade",
+        "max_grade",
+        "percentage",
+        "passed",
+        "needs_grading",
+        *[f"Q{position} /{mark:g}" for position, mark in slots],
+    ]
+    students = (
+        User.objects.filter(
+            memberships__course_id=quiz.session.course_id,
+            memberships__role=Membership.Role.STUDENT,
+        )
+        .order_by("last_name", "first_name", "username")
+        .distinct()
+    )
+    attempts: dict[int, list[Attempt]] = {}
+    for attempt in (
+        Attempt.objects.filter(quiz=quiz, state=Attempt.State.FINISHED)
+        .prefetch_related("questions")
+        .order_by("number")
+    ):
+        attempts.setdefault(attempt.user_id, []).append(attempt)
+    max_grade = max((a.max_score for group in attempts.values() for a in group), default=None)
+    if max_grade is None:
+        max_grade = sum(mark for _, mark in slots)
+    rows = []
+    for student in students:
+        finished = attempts.get(student.pk, [])
+        grade = grading.quiz_grade([a.score for a in finished], quiz.grading_method)
+        percentage = 100 * grade / max_grade if grade is not None and max_grade else None
+        counting = _counting_attempt(finished, quiz.grading_method)
+        marks = {}
+        if counting is not None:
+            marks = {q.slot_position: q.mark for q in counting.questions.all()}
+        rows.append(
+            [
+                student.username,
+                student.last_name,
+                student.first_name,
+                student.email,
+                len(finished),
+                _round(grade),
+                _round(max_grade),
+                _round(percentage),
+                _passed(quiz, percentage),
+                any(a.needs_grading for a in finished),
+                *[_round(marks.get(position)) for position, _ in slots],
+            ]
+        )
+    return ResultsTable(columns=columns, rows=rows)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def essay_marking_queue(*, course: Course, quiz: Quiz | None = None) -> QuerySet[AttemptQuestion]:
+    """Essays in submitted attempts still waiting for a mark, oldest submission first."""
+    queue = AttemptQuestion.objects.filter(
+        attempt__quiz__session__course=course,
+        attempt__state=Attempt.State.FINISHED,
+        state=AttemptQuestion.State.NEEDS_GRADING,
+        question__qtype=ESSAY,
+    )
+    if quiz is not None:
+        queue = queue.filter(attempt__quiz=quiz)
+    return queue.select_related("attempt__user", "attempt__quiz", "version").order_by(
+        "attempt__submitted_at", "attempt_id", "position"
+    )
+
+
+STATISTICS_ATTEMPTS = ("first", "last", "highest", "all")
+
+
+@dataclass(frozen=True)
+class QuizStatisticsReport:
+    quiz: statistics.QuizStatistics
+    questions: list[statistics.QuestionStatistics]
+    names: dict[int, str]  # slot -> question name (or "Random from <category>")
+    attempts: str
+
+
+def quiz_statistics(*, quiz: Quiz, attempts: str = "first") -> QuizStatisticsReport:
+    """Moodle's quiz and question statistics (see quizzes.statistics) over each student's
+    first attempt by default, or their last, highest, or all graded attempts."""
+    if attempts not in STATISTICS_ATTEMPTS:
+        raise ApplicationError(
+            "invalid", f"Use attempts={', '.join(STATISTICS_ATTEMPTS)}, not {attempts!r}."
+        )
+    finished = list(
+        Attempt.objects.filter(quiz=quiz, state=Attempt.State.FINISHED)
+        .prefetch_related("questions")
+        .order_by("user_id", "number")
+    )
+    chosen = _statistics_attempts(finished, attempts)
+    slots = list(quiz.slots.select_related("question", "category").order_by("position"))
+    names = {
+        s.position: s.question.name if s.question_id else f"Random from {s.category.path}"
+        for s in slots
+    }
+    graded_slots = sorted(
+        {
+            q.slot_position
+            for a in chosen
+            for q in a.questions.all()
+            if q.state != AttemptQuestion.State.INFO
+        }
+    )
+    max_marks = {s.position: s.mark for s in slots}
+    matrix = []
+    for attempt in chosen:
+        marks = {q.slot_position: q.mark or 0.0 for q in attempt.questions.all()}
+        matrix.append([marks.get(slot, 0.0) for slot in graded_slots])
+    quiz_stats, question_stats = statistics.compute(
+        matrix, [max_marks.get(slot, 0.0) for slot in graded_slots], graded_slots
+    )
+    return QuizStatisticsReport(
+        quiz=quiz_stats, questions=question_stats, names=names, attempts=attempts
+    )
+
+
+def _statistics_attempts(finished: list[Attempt], which: str) -> list[Attempt]:
+    graded = [a for a in finished if a.score is not None]
+    if which == "all":
+        return graded
+    per_user: dict[int, list[Attempt]] = {}
+    for attempt in finished:
+        per_user.setdefault(attempt.user_id, []).append(attempt)
+    chosen = []
+    for group in per_user.values():
+        if which == "first":
+            pick = group[0]
+        elif which == "last":
+            pick = group[-1]
+        else:
+            scored = [a for a in group if a.score is not None]
+            pick = max(scored, key=lambda a: (a.score, -a.number)) if scored else None
+        if pick is not None and pick.score is not None:
+            chosen.append(pick)
+    return chosen
+
+
+def regrade_record_list(*, question: Question) -> QuerySet[RegradeRecord]:
+    return RegradeRecord.objects.filter(attempt_question__question=question).select_related(
+        "attempt_question__attempt__user", "old_version", "new_version", "regraded_by"
+    )
+
+
+# --- Question bank ----------------------------------------------------------------------------
+
+
+def question_category_list(*, course: Course) -> QuerySet[QuestionCategory]:
+    """The bank's categories in path order (so a tree reads top-down), with question counts."""
+    return (
+        QuestionCategory.objects.filter(course=course)
+        .annotate(question_count=Count("questions"))
+        .order_by("path")
+    )
+
+
+def question_list(
+    *,
+    course: Course,
+    category: QuestionCategory | None = None,
+    include_subcategories: bool = True,
+    qtype: str | None = None,
+) -> QuerySet[Question]:
+    questions = Question.objects.filter(course=course)
+    if category is not None:
+        in_category = Q(category=category)
+        if include_subcategories:
+            in_category |= Q(category__path__startswith=category.path + "/")
+        questions = questions.filter(in_category)
+    if qtype:
+        questions = questions.filter(qtype=qtype)
+    return questions.select_related("category", "current_version").prefetch_related("objectives")
+
+
+def question_bank_export(*, course: Course, category: QuestionCategory | None = None) -> str:
+    """The bank (or one category and its subcategories) as GIFT, current versions."""
+    questions = question_list(course=course, category=category).order_by("category__path", "pk")
+    return export_gift(
+        (q.current_version.content, q.category.path)
+        for q in questions
+        if q.current_version is not None
+    )

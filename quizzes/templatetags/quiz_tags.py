@@ -1,0 +1,164 @@
+"""Template helpers for the quiz pages: question text by its format, labels, durations and
+the quizzes box on a session page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+import nh3
+from django import template
+from django.utils.html import escape, linebreaks
+from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
+
+from courseware.models import Membership
+from quizzes import selectors
+from quizzes.content import QUESTION_TYPE_LABELS
+from quizzes.models import AttemptQuestion
+
+register = template.Library()
+
+BLOCK_TAGS = {
+    "p", "br", "strong", "b", "em", "i", "u", "s", "sub", "sup", "code", "pre", "kbd",
+    "ul", "ol", "li", "blockquote", "a", "span", "div", "table", "thead", "tbody", "tr",
+    "th", "td", "h3", "h4", "h5", "h6", "img", "hr",
+}  # fmt: skip
+ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+STATE_LABELS = dict(AttemptQuestion.State.choices)
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def _clean(html: str) -> SafeString:
+    cleaned = nh3.clean(
+        html,
+        tags=BLOCK_TAGS,
+        attributes=ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
+    return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 with an allow-list
+
+
+@register.filter
+def qtext(text: str | None, text_format: str = "moodle") -> SafeString:
+    """Question (or feedback) text as sanitised HTML, read as its format says: markdown,
+    HTML (Moodle's own format allows HTML too) or plain text."""
+    if not text:
+        return mark_safe("")
+    if text_format == "markdown":
+        return _clean(_markdown().render(str(text)))
+    if text_format == "plain":
+        return mark_safe(linebreaks(escape(text)))  # noqa: S308 - escaped first
+    text = str(text)
+    return _clean(text if "<" in text else linebreaks(text, autoescape=True))
+
+
+INLINE_TAGS = {"strong", "b", "em", "i", "u", "s", "sub", "sup", "code", "kbd", "a", "br", "span"}
+
+
+@register.filter
+def qinline(text: str | None, text_format: str = "moodle") -> SafeString:
+    """A choice's text: like `qtext`, but inline (no paragraphs)."""
+    if not text:
+        return mark_safe("")
+    text = str(text)
+    if text_format == "plain":
+        return mark_safe(escape(text))  # noqa: S308 - escaped
+    html = _markdown().renderInline(text) if text_format == "markdown" else text
+    cleaned = nh3.clean(
+        html,
+        tags=INLINE_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
+    return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 with an inline allow-list
+
+
+@register.filter
+def qtype_label(qtype: str) -> str:
+    return QUESTION_TYPE_LABELS.get(qtype, qtype)
+
+
+@register.filter
+def state_label(state: str) -> str:
+    return STATE_LABELS.get(state, state)
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """20 minutes, 1 hour 30 minutes; "No limit" for None."""
+    if value is None:
+        return "No limit"
+    minutes = round(value.total_seconds() / 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if minutes or not hours:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(parts)
+
+
+@register.filter
+def clock(seconds: int | None) -> str:
+    """Seconds as the countdown shows them: 19:05, or 1:02:03 past an hour."""
+    if seconds is None:
+        return ""
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def mark(value: float | None) -> str:
+    """A mark without float noise: 1, 0.5, 0.33."""
+    if value is None:
+        return "\u2013"
+    return f"{round(value, 2):g}"
+
+
+@register.filter
+def matched(response: dict | None, item_id: Any) -> int | None:
+    """The choice id a matching response gives an item."""
+    if not response:
+        return None
+    return (response.get("matches") or {}).get(str(item_id))
+
+
+@register.filter
+def has_choice(response: dict | None, choice_id: int) -> bool:
+    """Whether a single- or multiple-choice response picked this choice id."""
+    if not response:
+        return False
+    if "choice" in response:
+        return response["choice"] == choice_id
+    return choice_id in (response.get("choices") or [])
+
+
+@register.filter
+def choice_text(question: dict, choice_id: Any) -> str:
+    for choice in question.get("choices", []):
+        if choice["id"] == choice_id:
+            return choice["text"]
+    return ""
+
+
+@register.inclusion_tag("quizzes/_session_quizzes.html", takes_context=True)
+def session_quizzes(context, session) -> dict[str, Any]:
+    """The session's quizzes as the viewer sees them, for the session page."""
+    request = context["request"]
+    accesses = selectors.quiz_list(user=request.user, course=session.course, session=session)
+    role = context.get("role")
+    return {
+        "accesses": accesses,
+        "course": session.course,
+        "is_instructor": role == Membership.Role.INSTRUCTOR,
+    }

@@ -1,0 +1,133 @@
+"""A student takes the demo quiz in a real browser: starts it, answers with autosave,
+submits after the summary page, and sees the score the review options allow."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from courseware import services
+from courseware.models import Membership
+from quizzes.demo import DEMO_QUIZ_TITLE, demo_quiz_load
+from quizzes.models import Attempt
+from tests.factories import PASSWORD, CourseFactory, MembershipFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def seeded(seed_deck_source):
+    course = CourseFactory(code="ICTSS00120", title="Artificial Intelligence Skill Set")
+    result = services.session_import_deck(
+        course=course, source=seed_deck_source, filename="session-12-transformers.md"
+    )
+    quiz = demo_quiz_load(course=course, session=result.session)
+    student = MembershipFactory(course=course, role=Membership.Role.STUDENT).user
+    return course, quiz, student
+
+
+def _log_in(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def _question(page, text: str):
+    return page.locator("section.question", has_text=text)
+
+
+def _answer_and_wait_for_save(section, answer) -> None:
+    """Answer one question, then wait for its autosave to say "Saved"."""
+    with section.page.expect_response(lambda r: "/answers/" in r.url) as saved:
+        answer()
+    assert saved.value.status == 200
+    expect(section.locator(".save-status")).to_contain_text("Saved")
+
+
+def test_student_takes_the_demo_quiz(page, live_server, seeded):
+    course, quiz, student = seeded
+    _log_in(page, live_server, student.username)
+
+    # From the session page to the quiz, whose rules are shown before starting.
+    page.goto(f"{live_server.url}/courses/{course.code}/sessions/12/")
+    page.get_by_role("link", name=DEMO_QUIZ_TITLE).click()
+    expect(page.locator(".quiz-rules")).to_contain_text("20 minutes")
+    expect(page.locator(".quiz-rules")).to_contain_text("0 used of 2")
+    expect(page.locator(".quiz-rules")).to_contain_text("Highest grade")
+    page.get_by_role("button", name="Start attempt").click()
+    page.wait_for_url(re.compile(r"/quizzes/attempts/\d+/$"))
+
+    # The countdown runs from the server's remaining time.
+    timer = page.locator("[data-countdown]")
+    expect(timer).to_have_text(re.compile(r"^(20:00|19:[0-5]\d)$"))
+    first = timer.inner_text()
+    page.wait_for_timeout(1200)
+    assert timer.inner_text() != first
+
+    single = _question(page, "Which statement best describes a Transformer?")
+    _answer_and_wait_for_save(
+        single,
+        lambda: single.get_by_label(
+            "A deep learning model for sequential data built around an attention mechanism"
+        ).check(),
+    )
+    true_false = _question(page, "Self-attention lets a model weigh")
+    _answer_and_wait_for_save(
+        true_false, lambda: true_false.get_by_label("True", exact=True).check()
+    )
+    short = _question(page, "Complete the code that loads a pre-trained sentiment classifier")
+    _answer_and_wait_for_save(short, lambda: short.get_by_label("Answer").fill("pipeline"))
+    number = _question(page, "How many dimensions does the concatenated output have?")
+    _answer_and_wait_for_save(number, lambda: number.get_by_label("Answer (a number)").fill("512"))
+
+    # The autosaved answers survive a reload.
+    page.reload()
+    assert _question(page, "Complete the code").get_by_label("Answer").input_value() == "pipeline"
+
+    # Finish: the summary lists what is unanswered, then the student submits.
+    page.get_by_role("button", name="Finish attempt…").click()
+    page.wait_for_url(re.compile(r"/summary/$"))
+    expect(page.locator("#unanswered")).to_contain_text("8 of 12 questions unanswered")
+    page.get_by_role("button", name="Submit all and finish").click()
+    page.wait_for_url(re.compile(r"/review/$"))
+
+    attempt = Attempt.objects.get(quiz=quiz, user=student)
+    assert attempt.state == Attempt.State.FINISHED
+    assert not attempt.auto_submitted
+    assert attempt.score == 4.0
+    assert attempt.max_score == 13.0
+    # The demo quiz shows marks right after submitting: the same score as the database.
+    expect(page.locator("#attempt-score")).to_contain_text(
+        f"{attempt.score:g} / {attempt.max_score:g}"
+    )
+    expect(page.locator("#attempt-score")).to_contain_text("(30.8%)")
+    expect(page.get_by_text("Not passed")).to_be_visible()
+    expect(page.get_by_text("Your attempt has been submitted.")).to_be_visible()
+    # Right answers are kept back until the quiz closes.
+    expect(page.get_by_text("The right answer is")).to_have_count(0)
+
+
+def test_time_running_out_submits_the_page(page, live_server, seeded):
+    _course, quiz, student = seeded
+    _log_in(page, live_server, student.username)
+    page.goto(f"{live_server.url}/quizzes/{quiz.pk}/")
+    page.get_by_role("button", name="Start attempt").click()
+    page.wait_for_url(re.compile(r"/quizzes/attempts/\d+/$"))
+    attempt = Attempt.objects.get(quiz=quiz, user=student)
+
+    # The deadline comes 4 seconds from now; the answer typed meanwhile goes with the page.
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + timedelta(seconds=4))
+    page.reload()
+    _question(page, "How many dimensions").get_by_label("Answer (a number)").fill("512")
+    page.wait_for_url(re.compile(r"/review/$"), timeout=15_000)
+
+    attempt.refresh_from_db()
+    assert attempt.state == Attempt.State.FINISHED
+    assert attempt.score == 1.0  # the typed number was saved before time ran out
+    expect(page.locator("#attempt-score")).to_contain_text("1 / 13")
