@@ -3,6 +3,7 @@ JSON-ready values and datetimes, or querysets) so views only check input and ser
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -612,4 +613,95 @@ def question_bank_export(*, course: Course, category: QuestionCategory | None = 
         (q.current_version.content, q.category.path)
         for q in questions
         if q.current_version is not None
+    )
+
+
+# --- Quiz settings and overrides (instructors' pages) -----------------------------------------
+
+
+def quiz_override_list(*, quiz: Quiz) -> QuerySet[QuizOverride]:
+    """The quiz's per-student overrides, by student name."""
+    return (
+        QuizOverride.objects.filter(quiz=quiz)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+
+
+@dataclass(frozen=True)
+class OverrideRow:
+    """One student of the course on a quiz's overrides page: their override (if any), the
+    settings that apply to them and how many attempts they have started."""
+
+    student: Any
+    override: QuizOverride | None
+    settings: access.Effective
+    attempts_used: int
+
+
+def quiz_override_rows(*, quiz: Quiz) -> list[OverrideRow]:
+    """Every student of the quiz's course (by name), whether or not they have an override."""
+    students = (
+        User.objects.filter(
+            memberships__course_id=quiz.session.course_id,
+            memberships__role=Membership.Role.STUDENT,
+        )
+        .order_by("last_name", "first_name", "username")
+        .distinct()
+    )
+    overrides = {o.user_id: o for o in QuizOverride.objects.filter(quiz=quiz)}
+    used = dict(
+        Attempt.objects.filter(quiz=quiz)
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .values_list("user_id", "n")
+    )
+    return [
+        OverrideRow(
+            student=student,
+            override=overrides.get(student.pk),
+            settings=access.effective(quiz, overrides.get(student.pk)),
+            attempts_used=used.get(student.pk, 0),
+        )
+        for student in students
+    ]
+
+
+@dataclass(frozen=True)
+class SettingsImpact:
+    """What changing a quiz's settings would do to its attempts."""
+
+    attempts: int  # every attempt at the quiz
+    in_progress: int  # attempts still running now
+    moved: int  # of those, how many would get another deadline
+    cut_off: int  # of those, how many would be out of time at once (and so submitted)
+
+
+def quiz_settings_impact(
+    *, quiz: Quiz, changes: dict[str, Any] | None = None, now: datetime | None = None
+) -> SettingsImpact:
+    """How `changes` (keys of `services.quiz_update`) would affect attempts in progress:
+    their deadlines follow a new time limit or close date (with each student's override)."""
+    now = _now(now)
+    changed = copy.copy(quiz)
+    for key, value in (changes or {}).items():
+        setattr(changed, key, value)
+    overrides = {o.user_id: o for o in QuizOverride.objects.filter(quiz=quiz)}
+    running = Attempt.objects.filter(quiz=quiz, state=Attempt.State.IN_PROGRESS).filter(
+        Q(deadline__isnull=True) | Q(deadline__gte=now)
+    )
+    in_progress = moved = cut_off = 0
+    for attempt in running:
+        in_progress += 1
+        settings = access.effective(changed, overrides.get(attempt.user_id))
+        deadline = access.deadline(started_at=attempt.started_at, settings=settings)
+        if deadline != attempt.deadline:
+            moved += 1
+            if deadline is not None and deadline < now:
+                cut_off += 1
+    return SettingsImpact(
+        attempts=Attempt.objects.filter(quiz=quiz).count(),
+        in_progress=in_progress,
+        moved=moved,
+        cut_off=cut_off,
     )

@@ -1,5 +1,6 @@
 """Quiz portal pages for students (take a quiz, review it, score history) and instructors
-(GIFT import, results, statistics, essay marking, regrading).
+(GIFT import, results, statistics, essay marking, regrading, quiz settings, the quiz's
+questions and per-student overrides).
 
 Views are thin: a form checks the input, a selector or service does the work. Access rules
 live in the selectors and services (core.permissions); an ApplicationError they raise becomes
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from itertools import groupby
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -44,13 +46,19 @@ from quizzes.api import (
 from quizzes.content import DESCRIPTION
 from quizzes.forms import (
     AttemptAnswersForm,
+    BankFilterForm,
     EssayMarkForm,
     QuestionImportConfirmForm,
     QuestionImportForm,
+    QuizOverrideForm,
+    QuizQuestionsAddForm,
+    QuizRandomAddForm,
+    QuizSettingsForm,
     StatisticsForm,
 )
-from quizzes.models import Attempt, Quiz
+from quizzes.models import Attempt, Quiz, QuizSlot
 from quizzes.parsing import QuestionFileError
+from quizzes.review import DURING
 
 INSTRUCTOR = Membership.Role.INSTRUCTOR
 #: Codes after which an attempt page has nothing left to do but show the review.
@@ -122,6 +130,7 @@ def quiz_detail(request: HttpRequest, quiz_id: int) -> HttpResponse:
             course=quiz.session.course, quiz=quiz
         ).count()
         context["attempt_count"] = quiz.attempts.filter(state=Attempt.State.FINISHED).count()
+        context["overrides"] = list(selectors.quiz_override_list(quiz=quiz))
     else:
         context["history"] = _history_for(request.user, quiz)
     return render(request, "quizzes/quiz_detail.html", context)
@@ -195,6 +204,17 @@ def _time_up(request: HttpRequest, attempt: Attempt, exc: ApplicationError) -> H
     return redirect(review)
 
 
+def _live_feedback(request: HttpRequest, attempt: Attempt, slot: int) -> dict[str, Any] | None:
+    """The saved question as the quiz's review options for the current window (during the
+    attempt) let the student see it, or None when they show nothing then. The question comes
+    from `attempt_display`, which adds only what those options allow."""
+    window, options = selectors.review_options_for(attempt=attempt, user=request.user)
+    if window != DURING or not any(options.values()):
+        return None
+    questions = selectors.attempt_display(attempt=attempt)["questions"]
+    return next((q for q in questions if q["slot"] == slot), None)
+
+
 @never_cache
 @require_POST
 @htmx_login_required
@@ -223,6 +243,7 @@ def answer_save(request: HttpRequest, attempt_id: int, slot: int) -> HttpRespons
         context["error"] = exc.message
     else:
         context.update(saved_at=saved.answered_at, answered=saved.response is not None)
+        context["live"] = _live_feedback(request, attempt, slot)
     if is_htmx(request):
         return render(request, "quizzes/_save_status.html", context)
     if "error" in context:
@@ -585,3 +606,315 @@ def question_import(request: HttpRequest, code: str) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "quizzes/import_preview.html", context)
+
+
+# --- Quiz settings, questions and overrides ---------------------------------------------------
+
+#: Service error codes that belong to one field of the settings or override form.
+_ERROR_FIELDS = {
+    "invalid_time_limit": "time_limit",
+    "invalid_dates": "closes_at",
+}
+#: How many bank questions the question page lists at once (search to narrow it).
+BANK_PAGE = 100
+
+
+def _service_error_to_form(form, exc: ApplicationError) -> None:
+    """Show a service's refusal on the form: on the field it concerns, or above the form."""
+    if exc.status_code in (403, 404):
+        raise exc
+    field, message = _ERROR_FIELDS.get(exc.code), exc.message
+    if exc.code == "invalid" and "quiz_closes_after_opening" in message:
+        field, message = "closes_at", "The quiz must close after it opens."
+    form.add_error(field if field in form.fields else None, message)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _render_settings(
+    request: HttpRequest, form: QuizSettingsForm, *, course: Course, quiz: Quiz | None, **extra
+) -> HttpResponse:
+    status = 400 if form.is_bound and form.errors else 200
+    context = {"form": form, "course": course, "quiz": quiz, **extra}
+    return render(request, "quizzes/quiz_settings.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def quiz_create(request: HttpRequest, code: str) -> HttpResponse:
+    """A new quiz in one of the course's sessions (`?session=N` preselects it); then its
+    questions."""
+    course, _role = courseware_selectors.course_get(user=request.user, code=code)
+    require_instructor(user=request.user, course=course)
+    if request.method == "GET":
+        initial = {}
+        number = request.GET.get("session", "")
+        if number.isdigit():
+            session = course.sessions.filter(number=int(number)).first()
+            initial["session"] = session.pk if session else None
+        form = QuizSettingsForm(course=course, initial=initial)
+        return _render_settings(request, form, course=course, quiz=None)
+    form = QuizSettingsForm(request.POST, course=course)
+    if form.is_valid():
+        try:
+            quiz = services.quiz_create(session=form.cleaned_data["session"], **form.settings())
+        except ApplicationError as exc:
+            _service_error_to_form(form, exc)
+        else:
+            messages.success(request, f"Created the quiz “{quiz.title}”. Now add its questions.")
+            return redirect("quiz-questions", quiz_id=quiz.pk)
+    return _render_settings(request, form, course=course, quiz=None)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def quiz_settings(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    """Edit a quiz's settings. Changes apply at once, to attempts in progress too: a
+    change that would leave some of them out of time needs a confirmation."""
+    quiz = _instructor_quiz(request, quiz_id)
+    course = quiz.session.course
+    impact = selectors.quiz_settings_impact(quiz=quiz)
+    if request.method == "GET":
+        form = QuizSettingsForm(quiz=quiz)
+        return _render_settings(request, form, course=course, quiz=quiz, impact=impact)
+    form = QuizSettingsForm(request.POST, quiz=quiz)
+    needs_confirm = False
+    if form.is_valid():
+        changes = form.changes(quiz)
+        if not changes:
+            messages.info(request, "Nothing changed.")
+            return redirect("quiz-detail", quiz_id=quiz.pk)
+        after = selectors.quiz_settings_impact(quiz=quiz, changes=changes)
+        if after.cut_off and not form.cleaned_data["confirm_cut_off"]:
+            needs_confirm = True
+            form.add_error(
+                None,
+                f"Not saved: with these settings {_plural(after.cut_off, 'attempt')} in "
+                "progress would be out of time at once and submitted as they stand. Tick "
+                "the box below to save anyway, or keep a later close date or a longer "
+                "time limit.",
+            )
+        else:
+            try:
+                services.quiz_update(quiz=quiz, data=changes)
+            except ApplicationError as exc:
+                _service_error_to_form(form, exc)
+            else:
+                _settings_saved_messages(request, changes, after)
+                return redirect("quiz-detail", quiz_id=quiz.pk)
+    return _render_settings(
+        request, form, course=course, quiz=quiz, impact=impact, needs_confirm=needs_confirm
+    )
+
+
+def _settings_saved_messages(
+    request: HttpRequest, changes: dict[str, Any], impact: selectors.SettingsImpact
+) -> None:
+    messages.success(request, "Saved the quiz settings.")
+    if impact.moved:
+        text = f"{_plural(impact.moved, 'attempt')} in progress got a new deadline"
+        if impact.cut_off:
+            text += f"; {impact.cut_off} of them ran out of time and were submitted"
+        messages.warning(request, text + ".")
+    if impact.attempts and "grading_method" in changes:
+        messages.warning(request, "Students' quiz grades now follow the new grading method.")
+
+
+def _questions_url(quiz: Quiz, data) -> str:
+    """The question page again, with the bank filters the form carried."""
+    url = reverse("quiz-questions", args=[quiz.pk])
+    query = {key: data.get(key, "") for key in ("category", "q") if data.get(key)}
+    if query:
+        url += "?" + urlencode(query)
+    return url + "#bank"
+
+
+@require_GET
+@login_required
+def quiz_questions(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    """The quiz's slots, and the course's question bank to add from (by category, by
+    name), fixed or N at random."""
+    quiz = _instructor_quiz(request, quiz_id)
+    course = quiz.session.course
+    filters = BankFilterForm(request.GET or None, course=course)
+    category, search = None, ""
+    if filters.is_bound and filters.is_valid():
+        category, search = filters.cleaned_data["category"], filters.cleaned_data["q"].strip()
+    bank = selectors.question_list(course=course, category=category).filter(
+        current_version__isnull=False
+    )
+    if search:
+        bank = bank.filter(name__icontains=search)
+    bank = list(bank.order_by("category__path", "name", "pk")[: BANK_PAGE + 1])
+    slots = list(quiz.slots.select_related("question", "category").order_by("position"))
+    question_count, max_grade = quiz_outline(quiz)
+    context = {
+        "quiz": quiz,
+        "course": course,
+        "slots": slots,
+        "question_count": question_count,
+        "max_grade": max_grade,
+        "attempt_total": quiz.attempts.count(),
+        "filters": filters,
+        "category": category,
+        "search": search,
+        "bank": bank[:BANK_PAGE],
+        "bank_truncated": len(bank) > BANK_PAGE,
+        "in_quiz": {slot.question_id for slot in slots if slot.question_id},
+        "add_form": QuizQuestionsAddForm(course=course),
+        "random_form": QuizRandomAddForm(course=course, initial={"category": category}),
+        "categories": list(selectors.question_category_list(course=course)),
+    }
+    return render(request, "quizzes/quiz_questions.html", context)
+
+
+@require_POST
+@login_required
+def quiz_questions_add(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    quiz = _instructor_quiz(request, quiz_id)
+    form = QuizQuestionsAddForm(request.POST, course=quiz.session.course)
+    back = _questions_url(quiz, request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Nothing was added. {_form_error_message(form)}")
+        return redirect(back)
+    present = set(quiz.slots.values_list("question_id", flat=True))
+    chosen = [q for q in form.cleaned_data["questions"] if q.pk not in present]
+    skipped = len(form.cleaned_data["questions"]) - len(chosen)
+    try:
+        with transaction.atomic():
+            for question in chosen:
+                services.quiz_question_add(
+                    quiz=quiz, question=question, mark=form.cleaned_data["mark"]
+                )
+    except ApplicationError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        messages.error(request, f"Nothing was added: {exc.message}")
+        return redirect(back)
+    if chosen:
+        messages.success(request, f"Added {_plural(len(chosen), 'question')} to the quiz.")
+    if skipped:
+        messages.info(
+            request,
+            f"Left out {_plural(skipped, 'question')} already in the quiz.",
+        )
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def quiz_questions_random(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    quiz = _instructor_quiz(request, quiz_id)
+    form = QuizRandomAddForm(request.POST, course=quiz.session.course)
+    back = _questions_url(quiz, request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Nothing was added. {_form_error_message(form)}")
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        slots = services.quiz_random_questions_add(
+            quiz=quiz,
+            category=data["category"],
+            count=data["count"],
+            include_subcategories=data["include_subcategories"],
+            mark=data["mark"],
+        )
+    except ApplicationError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        messages.error(request, f"Nothing was added: {exc.message}")
+        return redirect(back)
+    messages.success(
+        request,
+        f"Added {_plural(len(slots), 'random question')} from {data['category'].path}.",
+    )
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def quiz_slot_remove(request: HttpRequest, quiz_id: int, slot_id: int) -> HttpResponse:
+    quiz = _instructor_quiz(request, quiz_id)
+    slot = QuizSlot.objects.select_related("question", "category").filter(quiz=quiz, pk=slot_id)
+    slot = slot.first()
+    if slot is None:
+        raise ApplicationError("not_found", "That question is not in this quiz.", status_code=404)
+    name = slot.question.name if slot.question_id else f"Random from {slot.category.path}"
+    try:
+        services.quiz_slot_remove(slot=slot)
+    except ApplicationError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        messages.error(request, f"“{name}” was not removed: {exc.message}")
+    else:
+        messages.success(request, f"Removed question {slot.position} (“{name}”) from the quiz.")
+    return redirect("quiz-questions", quiz_id=quiz.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def quiz_overrides(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    """Accommodations: each student's own dates, extra time and extra attempts. GET
+    `?student=<id>` fills the form with that student's override."""
+    quiz = _instructor_quiz(request, quiz_id)
+    course = quiz.session.course
+    students = courseware_selectors.course_students(course=course)
+    rows = selectors.quiz_override_rows(quiz=quiz)
+    status = 200
+    if request.method == "POST":
+        form = QuizOverrideForm(request.POST, students=students)
+        if form.is_valid():
+            data = form.cleaned_data
+            student = data["student"]
+            try:
+                services.quiz_override_set(
+                    quiz=quiz,
+                    user=student,
+                    opens_at=data["opens_at"],
+                    closes_at=data["closes_at"],
+                    extra_time=data["extra_time_delta"],
+                    extra_attempts=data["extra_attempts"],
+                )
+            except ApplicationError as exc:
+                _service_error_to_form(form, exc)
+            else:
+                name = student.get_full_name() or student.get_username()
+                messages.success(request, f"Saved the override for {name}.")
+                return redirect("quiz-overrides", quiz_id=quiz.pk)
+        status = 400
+    else:
+        chosen = request.GET.get("student", "")
+        current = next(
+            (r.override for r in rows if chosen.isdigit() and r.student.pk == int(chosen)), None
+        )
+        if current is not None:
+            initial = QuizOverrideForm.initial_for(current)
+        else:
+            initial = {"student": int(chosen)} if chosen.isdigit() else {}
+        form = QuizOverrideForm(students=students, initial=initial)
+    context = {
+        "quiz": quiz,
+        "course": course,
+        "form": form,
+        "rows": rows,
+        "override_count": sum(1 for r in rows if r.override is not None),
+    }
+    return render(request, "quizzes/overrides.html", context, status=status)
+
+
+@require_POST
+@login_required
+def quiz_override_clear(request: HttpRequest, quiz_id: int, user_id: int) -> HttpResponse:
+    quiz = _instructor_quiz(request, quiz_id)
+    student = courseware_selectors.course_students(course=quiz.session.course)
+    student = student.filter(pk=user_id).first()
+    if student is None:
+        raise ApplicationError("not_found", "No such student in this course.", status_code=404)
+    name = student.get_full_name() or student.get_username()
+    if services.quiz_override_delete(quiz=quiz, user=student):
+        messages.success(request, f"Cleared the override for {name}: the quiz's settings apply.")
+    else:
+        messages.info(request, f"{name} had no override.")
+    return redirect("quiz-overrides", quiz_id=quiz.pk)
