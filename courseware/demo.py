@@ -22,6 +22,7 @@ from courseware.services import (
     membership_set,
     session_import_deck,
 )
+from labs.demo import demo_lab_load
 from quizzes.demo import demo_quiz_load
 
 DEMO_DIR = settings.BASE_DIR / "demo"
@@ -89,4 +90,5 @@ def demo_load() -> list[DemoLogin]:
     for student, done_count in zip(students, (2, 1, 0), strict=True):
         for task in tasks[:done_count]:
             homework_completion_set(task=task, student=student, done=True)
+    demo_lab_load(course=course, session=session, students=students)
     return logins

@@ -149,3 +149,39 @@ class Submission(BaseModel):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.SCORED, self.Status.FAILED, self.Status.CANCELLED}
+
+
+class TryItPrediction(BaseModel):
+    """A "Try it" request: one sentence run through a scored submission's model on a worker."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="try_it_predictions"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    text = models.TextField(max_length=1000)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    label = models.CharField(max_length=200, blank=True)
+    # Probability per lab label (softmax of the logits), in lab label order.
+    scores = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"try-it {self.pk} on submission {self.submission_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}

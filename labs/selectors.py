@@ -236,3 +236,352 @@ def leaderboard(*, lab: Lab, part: str, viewer) -> list[LeaderboardRow]:
         )
     rows.sort(key=lambda r: (r.rank, ranked[r.student_id][1], r.display_name))
     return rows
+
+
+# --- portal: lab pages, the instructor dashboard, results export, "Try it" ------------------
+
+
+def session_labs(*, session) -> QuerySet:
+    """A session's labs, in the order students meet them. The caller checks membership."""
+    return Lab.objects.filter(session=session).order_by("opens_at", "title", "pk")
+
+
+def lab_phase(*, lab: Lab, now: datetime | None = None) -> str:
+    """The lab's phase: `upcoming` before `opens_at`, `closed` after `closes_at`, else `open`."""
+    now = now or timezone.now()
+    if lab.opens_at and now < lab.opens_at:
+        return "upcoming"
+    return "closed" if lab_is_closed(lab=lab, now=now) else "open"
+
+
+def submission_filter(
+    *,
+    lab: Lab,
+    status: str | None = None,
+    error_code: str | None = None,
+    student_id: int | None = None,
+) -> QuerySet:
+    """All of a lab's submissions (instructors), newest first, optionally filtered."""
+    qs = Submission.objects.filter(lab=lab).select_related("student", "dataset")
+    if status:
+        qs = qs.filter(status=status)
+    if error_code:
+        qs = qs.filter(error_code=error_code)
+    if student_id:
+        qs = qs.filter(student_id=student_id)
+    return qs.order_by("-created_at", "-pk")
+
+
+def lab_submitters(*, lab: Lab) -> list:
+    """The users who submitted to the lab, by username (for the dashboard's student filter)."""
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model().objects.filter(lab_submissions__lab=lab).distinct().order_by("username")
+    )
+
+
+def lab_error_codes(*, lab: Lab) -> list[str]:
+    return sorted(
+        set(
+            Submission.objects.filter(lab=lab)
+            .exclude(error_code="")
+            .values_list("error_code", flat=True)
+        )
+    )
+
+
+def submission_best(*, lab: Lab, student, part: str = "public") -> Submission | None:
+    """The student's best scored submission on the lab's primary metric and `part`."""
+    best, best_score = None, None
+    for s in Submission.objects.filter(lab=lab, student=student, status=Submission.Status.SCORED):
+        score = _metric(
+            s.metrics_public if part == "public" else s.metrics_private, lab.primary_metric
+        )
+        if score is not None and (best_score is None or score > best_score):
+            best, best_score = s, score
+    return best
+
+
+@dataclass(frozen=True)
+class RunningSubmission:
+    submission: Submission
+    elapsed_s: float
+    heartbeat_age_s: float | None
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    day: object  # datetime.date
+    scored: int
+    failed: dict[str, int]  # error code -> count
+    cancelled: int
+
+    @property
+    def failed_total(self) -> int:
+        return sum(self.failed.values())
+
+
+@dataclass(frozen=True)
+class LabDashboard:
+    queued: int  # this lab
+    queued_all_labs: int
+    running: list[RunningSubmission]
+    status_counts: dict[str, int]
+    error_counts: dict[str, int]
+    days: list[DayCounts]
+    error_codes: list[str]  # the codes that appear in `days`, sorted
+    median_grading_s: float | None
+    median_queue_wait_s: float | None
+    students_submitted: int
+    students_scored: int
+    score_histogram: dict  # {"labels": [...], "public": [...], "private": [...]}
+    best_over_time: dict  # {"labels": [...], "public": [...], "private": [...]}
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+HISTOGRAM_BINS = 10
+
+
+def _histogram(scores: list[float]) -> list[int]:
+    counts = [0] * HISTOGRAM_BINS
+    for score in scores:
+        counts[min(HISTOGRAM_BINS - 1, max(0, int(score * HISTOGRAM_BINS)))] += 1
+    return counts
+
+
+def lab_dashboard(*, lab: Lab, now: datetime | None = None) -> LabDashboard:
+    """What an instructor watches while a lab runs: the queue, the workers, outcomes per day,
+    grading times and how the scores are distributed (both parts: instructors see both)."""
+    now = now or timezone.now()
+    submissions = list(
+        Submission.objects.filter(lab=lab).order_by("created_at", "pk").select_related("student")
+    )
+    status_counts = {status: 0 for status in Submission.Status.values}
+    error_counts: dict[str, int] = {}
+    per_day: dict[object, dict] = {}
+    grading, waits = [], []
+    running = []
+    best: dict[str, dict[int, float]] = {"public": {}, "private": {}}
+    timeline: dict[str, list[tuple[datetime, float]]] = {"public": [], "private": []}
+    for s in submissions:
+        status_counts[s.status] = status_counts.get(s.status, 0) + 1
+        if s.status == Submission.Status.FAILED:
+            error_counts[s.error_code or "unknown"] = (
+                error_counts.get(s.error_code or "unknown", 0) + 1
+            )
+        if s.status == Submission.Status.RUNNING and s.started_at:
+            running.append(
+                RunningSubmission(
+                    submission=s,
+                    elapsed_s=(now - s.started_at).total_seconds(),
+                    heartbeat_age_s=(now - s.heartbeat_at).total_seconds()
+                    if s.heartbeat_at
+                    else None,
+                )
+            )
+        if s.is_finished and s.finished_at:
+            day = timezone.localdate(s.finished_at)
+            bucket = per_day.setdefault(day, {"scored": 0, "failed": {}, "cancelled": 0})
+            if s.status == Submission.Status.SCORED:
+                bucket["scored"] += 1
+            elif s.status == Submission.Status.FAILED:
+                code = s.error_code or "unknown"
+                bucket["failed"][code] = bucket["failed"].get(code, 0) + 1
+            else:
+                bucket["cancelled"] += 1
+            if s.started_at and s.status != Submission.Status.CANCELLED:
+                grading.append((s.finished_at - s.started_at).total_seconds())
+        if s.started_at and s.queued_at:
+            waits.append(max(0.0, (s.started_at - s.queued_at).total_seconds()))
+        if s.status == Submission.Status.SCORED:
+            for part, metrics in (("public", s.metrics_public), ("private", s.metrics_private)):
+                score = _metric(metrics, lab.primary_metric)
+                if score is None:
+                    continue
+                if score > best[part].get(s.student_id, float("-inf")):
+                    best[part][s.student_id] = score
+                previous = timeline[part][-1][1] if timeline[part] else float("-inf")
+                at = s.finished_at or s.created_at
+                timeline[part].append((at, max(previous, score)))
+
+    days = [
+        DayCounts(day=day, scored=b["scored"], failed=b["failed"], cancelled=b["cancelled"])
+        for day, b in sorted(per_day.items())
+    ]
+    step = 1 / HISTOGRAM_BINS
+    labels = [f"{i * step:.1f}\u2013{(i + 1) * step:.1f}" for i in range(HISTOGRAM_BINS)]
+    # One point per day: the best score anyone had reached by the end of that day.
+    best_days: dict[str, dict[object, float]] = {"public": {}, "private": {}}
+    for part, points in timeline.items():
+        for at, value in points:
+            best_days[part][timezone.localdate(at)] = value
+    all_days = sorted(set(best_days["public"]) | set(best_days["private"]))
+    series: dict[str, list[float | None]] = {"public": [], "private": []}
+    for part in series:
+        last = None
+        for day in all_days:
+            last = best_days[part].get(day, last)
+            series[part].append(last)
+    return LabDashboard(
+        queued=status_counts.get(Submission.Status.QUEUED, 0),
+        queued_all_labs=Submission.objects.filter(status=Submission.Status.QUEUED).count(),
+        running=running,
+        status_counts=status_counts,
+        error_counts=dict(sorted(error_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+        days=days,
+        error_codes=sorted({code for d in days for code in d.failed}),
+        median_grading_s=_median(grading),
+        median_queue_wait_s=_median(waits),
+        students_submitted=len({s.student_id for s in submissions}),
+        students_scored=len(best["public"] | best["private"]),
+        score_histogram={
+            "labels": labels,
+            "public": _histogram(list(best["public"].values())),
+            "private": _histogram(list(best["private"].values())),
+        },
+        best_over_time={
+            "labels": [day.isoformat() for day in all_days],
+            "public": series["public"],
+            "private": series["private"],
+        },
+    )
+
+
+@dataclass(frozen=True)
+class GradingStall:
+    """Work is waiting but no worker seems to take it."""
+
+    oldest_queued_at: datetime
+    queued: int
+    last_started_at: datetime | None
+    last_ping_answered_at: datetime | None
+
+
+def grading_stalled(*, now: datetime | None = None, after_s: int = 120) -> GradingStall | None:
+    """A stall: a submission (of any lab: workers serve all of them) has waited longer than
+    `after_s`, none started in the last `after_s` and none is running with a fresh heartbeat."""
+    from django.conf import settings
+
+    from core.selectors import worker_ping_last_answered
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=after_s)
+    queued = Submission.objects.filter(status=Submission.Status.QUEUED)
+    oldest = queued.order_by("queued_at").values_list("queued_at", flat=True).first()
+    if oldest is None or oldest > cutoff:
+        return None
+    last_started = (
+        Submission.objects.filter(started_at__isnull=False)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    if last_started and last_started > cutoff:
+        return None
+    alive = now - timedelta(seconds=settings.GRADING_HEARTBEAT_EXPIRY_S)
+    if Submission.objects.filter(
+        status=Submission.Status.RUNNING, heartbeat_at__gte=alive
+    ).exists():
+        return None
+    ping = worker_ping_last_answered()
+    return GradingStall(
+        oldest_queued_at=oldest,
+        queued=queued.count(),
+        last_started_at=last_started,
+        last_ping_answered_at=ping.answered_at if ping else None,
+    )
+
+
+RESULT_METRICS = ("accuracy", "macro_f1", "weighted_f1", "n")
+RESULT_TIMINGS = ("queue_wait_s", "prepare_s", "load_s", "inference_s", "total_s")
+
+
+def lab_results_table(*, lab: Lab) -> tuple[list[str], list[list]]:
+    """One row per submission (instructors' CSV export): who, outcome, both parts' metrics,
+    timings and times. Never a stored file's name or path."""
+    columns = [
+        "submission_id",
+        "username",
+        "student_name",
+        "status",
+        "error_code",
+        "charged",
+        *(f"public_{m}" for m in RESULT_METRICS),
+        *(f"private_{m}" for m in RESULT_METRICS),
+        "dataset_version",
+        "grader_version",
+        "attempts",
+        "worker_host",
+        *RESULT_TIMINGS,
+        "grading_s",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    rows = []
+    for s in (
+        Submission.objects.filter(lab=lab)
+        .select_related("student", "dataset")
+        .order_by("created_at", "pk")
+    ):
+        public = s.metrics_public if isinstance(s.metrics_public, dict) else {}
+        private = s.metrics_private if isinstance(s.metrics_private, dict) else {}
+        timings = s.timings if isinstance(s.timings, dict) else {}
+        grading = (
+            (s.finished_at - s.started_at).total_seconds()
+            if s.finished_at and s.started_at and s.status != Submission.Status.CANCELLED
+            else None
+        )
+        rows.append(
+            [
+                s.pk,
+                s.student.get_username(),
+                s.student.get_full_name(),
+                s.status,
+                s.error_code,
+                s.charged,
+                *(public.get(m) for m in RESULT_METRICS),
+                *(private.get(m) for m in RESULT_METRICS),
+                s.dataset.version if s.dataset else None,
+                s.grader_version,
+                s.attempts,
+                s.worker_host,
+                *(timings.get(t) for t in RESULT_TIMINGS),
+                grading,
+                s.created_at.isoformat(),
+                s.started_at.isoformat() if s.started_at else None,
+                s.finished_at.isoformat() if s.finished_at else None,
+            ]
+        )
+    return columns, rows
+
+
+def tryit_get(*, user, prediction_id: int):
+    """A "Try it" prediction: its requester, or an instructor of the course. Others: not found."""
+    from labs.models import TryItPrediction
+
+    prediction = (
+        TryItPrediction.objects.select_related("submission__lab__session__course")
+        .filter(pk=prediction_id)
+        .first()
+    )
+    missing = NotFoundError(f"No prediction {prediction_id}.")
+    if prediction is None:
+        raise missing
+    try:
+        submission_get(user=user, submission_id=prediction.submission_id)
+    except NotFoundError:
+        raise missing from None
+    return prediction
+
+
+def tryit_recent(*, submission: Submission, limit: int = 5) -> list:
+    return list(submission.try_it_predictions.order_by("-created_at", "-pk")[:limit])

@@ -525,3 +525,185 @@ def submission_regrade(*, submission_id: int) -> str:
     with transaction.atomic():
         updated = Submission.objects.filter(pk=submission_id, regrade_token=token).update(**fields)
     return "re-graded" if updated and error is None else ("regrade failed" if updated else "lost")
+
+
+# --- portal: editing labs, "Try it" predictions -------------------------------------------
+
+LAB_EDITABLE_FIELDS = (
+    "title",
+    "instructions",
+    "labels",
+    "primary_metric",
+    "opens_at",
+    "closes_at",
+    "daily_quota",
+    "total_quota",
+    "public_fraction",
+    "max_upload_bytes",
+    "grading_timeout_s",
+    "grading_memory_bytes",
+    "leaderboard_pseudonyms",
+)
+
+
+@transaction.atomic
+def lab_update(*, lab: Lab, user, **fields) -> Lab:
+    """Instructors change a lab's rules. Labels can only be renamed or reordered freely while
+    nothing was scored against them: after that the held-out set and the results refer to them."""
+    require_instructor(user=user, course=lab.session.course)
+    unknown = set(fields) - set(LAB_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    if "labels" in fields:
+        fields["labels"] = [str(x).strip() for x in fields["labels"]]
+        if fields["labels"] != list(lab.labels) and lab.datasets.exists():
+            raise ApplicationError(
+                "labels_locked",
+                "The labels cannot change once a held-out dataset was uploaded: its rows and "
+                "every result use them. Create a new lab for a different label set.",
+                status_code=409,
+            )
+    locked = Lab.objects.select_for_update().get(pk=lab.pk)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+TRY_IT_TIMEOUT_S = 30
+TRY_IT_MAX_CHARS = 1000
+TRY_IT_MAX_PENDING = 3
+TRY_IT_MAX_LENGTH = 256  # tokens
+
+
+def _enqueue_try_it(prediction_id: int) -> None:
+    from labs.tasks import try_it_predict
+
+    transaction.on_commit(lambda: try_it_predict.apply_async(args=[prediction_id]))
+
+
+@transaction.atomic
+def tryit_create(*, submission: Submission, user, text: str):
+    """Queue one sentence for a scored submission's model. The submission's student, or an
+    instructor of the course; anyone else gets not found."""
+    from core.exceptions import NotFoundError
+    from core.permissions import require_member
+    from labs.models import TryItPrediction
+
+    try:
+        role = require_member(user=user, course=submission.lab.session.course)
+    except NotFoundError:
+        raise NotFoundError(f"No submission {submission.pk}.") from None
+    if role != Membership.Role.INSTRUCTOR and submission.student_id != user.pk:
+        raise NotFoundError(f"No submission {submission.pk}.")
+    if submission.status != Submission.Status.SCORED:
+        raise ApplicationError(
+            "not_scored",
+            f"Submission {submission.pk} is {submission.status}: only a scored model can be tried.",
+            status_code=409,
+        )
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError("invalid_input", "Type a sentence for the model to classify.")
+    if len(text) > TRY_IT_MAX_CHARS:
+        raise ApplicationError(
+            "invalid_input",
+            f"The text is {len(text)} characters long; try at most {TRY_IT_MAX_CHARS}.",
+        )
+    recent = _now() - timedelta(minutes=5)
+    pending = TryItPrediction.objects.filter(
+        requested_by=user,
+        status__in=[TryItPrediction.Status.QUEUED, TryItPrediction.Status.RUNNING],
+        created_at__gte=recent,
+    ).count()
+    if pending >= TRY_IT_MAX_PENDING:
+        raise ApplicationError(
+            "too_many_requests",
+            f"You have {pending} predictions waiting; try again when they have finished.",
+            status_code=429,
+        )
+    prediction = TryItPrediction.objects.create(submission=submission, requested_by=user, text=text)
+    _enqueue_try_it(prediction.pk)
+    return prediction
+
+
+def _tryit_predict_in_child(model_dir: str, text: str, label_order: list[int], max_length: int):
+    from labs.grading.inference import predict
+
+    result = predict(Path(model_dir), [text], label_order=label_order, max_length=max_length)
+    return {"pred": result.pred, "logits": result.logits}
+
+
+def _softmax(logits: list[float]) -> list[float]:
+    import math
+
+    top = max(logits)
+    exps = [math.exp(v - top) for v in logits]
+    total = sum(exps)
+    return [v / total for v in exps]
+
+
+def tryit_run(*, prediction_id: int) -> str:
+    """Run one "Try it" prediction (on a worker): the submission's archive goes through the same
+    static checks as grading, then the model runs in the sandbox with a short time limit."""
+    from labs.grading.archive import ArchiveLimits
+    from labs.grading.artifact import prepare_artifact
+    from labs.grading.sandbox import SandboxLimits, run_isolated, warm_up
+    from labs.models import TryItPrediction
+
+    claimed = TryItPrediction.objects.filter(
+        pk=prediction_id, status=TryItPrediction.Status.QUEUED
+    ).update(status=TryItPrediction.Status.RUNNING, started_at=_now())
+    if claimed != 1:
+        return "skipped: not queued"
+    prediction = TryItPrediction.objects.select_related("submission__lab").get(pk=prediction_id)
+    submission, lab = prediction.submission, prediction.submission.lab
+    labels = list(lab.labels)
+    fields: dict = {"finished_at": None}
+    workdir = Path(tempfile.mkdtemp(prefix=f"cb-tryit-{prediction_id}-"))
+    try:
+        warm_up()
+        artifact = _copy_from_storage(
+            submission.artifact, workdir / f"artifact{_archive_suffix(submission.artifact.name)}"
+        )
+        check = prepare_artifact(
+            artifact,
+            workdir,
+            lab_labels=labels,
+            limits=ArchiveLimits(max_upload_bytes=lab.max_upload_bytes),
+        )
+        result = run_isolated(
+            _tryit_predict_in_child,
+            str(check.model_dir),
+            prediction.text,
+            list(check.label_order),
+            TRY_IT_MAX_LENGTH,
+            limits=SandboxLimits(timeout_s=TRY_IT_TIMEOUT_S, memory_bytes=lab.grading_memory_bytes),
+        )
+        probabilities = _softmax([float(v) for v in result["logits"][0]])
+        fields.update(
+            status=TryItPrediction.Status.DONE,
+            label=labels[int(result["pred"][0])],
+            scores={name: p for name, p in zip(labels, probabilities, strict=True)},
+        )
+    except GradingError as exc:
+        fields.update(
+            status=TryItPrediction.Status.FAILED,
+            error_code=exc.code.value,
+            error_message=exc.message,
+        )
+    except Exception:
+        logger.exception("try-it prediction %s crashed", prediction_id)
+        fields.update(
+            status=TryItPrediction.Status.FAILED,
+            error_code=ErrorCode.INTERNAL.value,
+            error_message="The prediction failed on our side; try again in a moment.",
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    fields["finished_at"] = _now()
+    TryItPrediction.objects.filter(pk=prediction_id, status=TryItPrediction.Status.RUNNING).update(
+        **fields
+    )
+    return fields["status"]

@@ -44,3 +44,11 @@ def regrade_submission(submission_id: int) -> str:
 def sweep_submissions() -> dict:
     report = services.submissions_sweep()
     return {"requeued": report.requeued, "failed": report.failed}
+
+
+@shared_task(soft_time_limit=120, time_limit=150)
+def try_it_predict(prediction_id: int) -> str:
+    """A "Try it" sentence: short, on the default queue so it never waits behind grading."""
+    outcome = services.tryit_run(prediction_id=prediction_id)
+    logger.info("try-it prediction %s: %s", prediction_id, outcome)
+    return outcome

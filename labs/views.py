@@ -1,14 +1,79 @@
-"""Portal views of the labs app."""
+"""Portal views of the labs app: the lab page and uploads, live submission status, "Try it",
+the leaderboard, and the instructor pages (edit, held-out dataset, dashboard, CSV export).
+
+Views are thin: a form checks the input, a selector or a service does the work. Access rules
+are the API's (labs.api): `selectors.lab_get` / `submission_get` / `tryit_get` answer not found
+to non-members (and to students for someone else's submission); instructor pages call
+`require_instructor`. What a student sees of a submission's metrics comes from
+`selectors.submission_visible_metrics` only. No view reads or names a held-out file or a stored
+artifact: the only files served are the client, the starter script and the training CSV.
+"""
 
 from __future__ import annotations
 
+import csv
+import importlib
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest
-from django.views.decorators.http import require_GET
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
+from core.middleware import is_htmx
+from core.permissions import require_instructor
+from courseware import selectors as courseware_selectors
+from courseware.models import Membership
+from courseware.views import htmx_login_required
+from labs import selectors, services
+from labs.forms import (
+    DatasetUploadForm,
+    LabForm,
+    LeaderboardForm,
+    SubmissionFilterForm,
+    SubmissionUploadForm,
+    TryItForm,
+)
+from labs.models import Lab, Submission, TryItPrediction
 
 CLIENT_PATH = Path(__file__).resolve().parent / "client" / "coursebench_submit.py"
+STARTER_NAME = "train_sentiment.py"
+INSTRUCTOR = Membership.Role.INSTRUCTOR
+RECENT_ON_LAB_PAGE = 10
+DASHBOARD_PAGE_SIZE = 50
+#: A "Try it" request still unfinished after this long is shown as lost (its worker died).
+TRY_IT_STALE_S = 300
+
+
+def _is_instructor(role: str) -> bool:
+    return role == INSTRUCTOR
+
+
+def _form_error_message(form) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+def _instructor_lab(request: HttpRequest, lab_id: int) -> Lab:
+    lab, _role = selectors.lab_get(user=request.user, lab_id=lab_id)
+    require_instructor(user=request.user, course=lab.session.course)
+    return lab
+
+
+# --- Downloads --------------------------------------------------------------------------------
 
 
 @require_GET
@@ -21,3 +86,658 @@ def client_download(request: HttpRequest) -> FileResponse:
         filename=CLIENT_PATH.name,
         content_type="text/x-python; charset=utf-8",
     )
+
+
+def _starter_path() -> Path:
+    return Path(settings.BASE_DIR) / "labs" / "starter" / STARTER_NAME
+
+
+@require_GET
+@login_required
+def starter_download(request: HttpRequest) -> FileResponse:
+    """The starter training script students adapt (fine-tune, then save_pretrained)."""
+    path = _starter_path()
+    if not path.is_file():
+        raise NotFoundError("The starter script is not available yet.")
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=STARTER_NAME,
+        content_type="text/x-python; charset=utf-8",
+    )
+
+
+TRAINING_CSV_NAME = "sentiment-train.csv"
+
+
+def _training_path(lab: Lab) -> Path | None:
+    """The lab's training CSV (labs.demo / labs.data `training_csv_path`), if there is one.
+    Never the held-out file: that lives in private storage and only graders read it."""
+    finder = None
+    for module_name in ("labs.demo", "labs.data"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        finder = getattr(module, "training_csv_path", None)
+        if finder is not None:
+            break
+    if finder is None:
+        return None
+    try:
+        path = finder(lab)
+    except Exception:  # no training data for this lab, or not generated yet
+        return None
+    if path is None:
+        return None
+    path = Path(path)
+    return path if path.is_file() else None
+
+
+@require_GET
+@login_required
+def training_download(request: HttpRequest, lab_id: int) -> FileResponse:
+    """The lab's training set (not secret), for members of the course only."""
+    lab, _role = selectors.lab_get(user=request.user, lab_id=lab_id)
+    path = _training_path(lab)
+    if path is None:
+        raise NotFoundError("This lab has no training data to download.")
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=TRAINING_CSV_NAME,
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+# --- Submission cards (the live status) ---------------------------------------------------
+
+
+@dataclass
+class MetricsPart:
+    key: str  # "public" | "private"
+    title: str
+    metrics: dict
+    note: str = ""
+
+
+@dataclass
+class SubmissionCard:
+    """A submission as one viewer may see it: visible metrics only, queue place, polling."""
+
+    submission: Submission
+    is_instructor: bool
+    parts: list[MetricsPart] = field(default_factory=list)
+    queue_position: int | None = None
+    private_hidden: bool = False
+    expanded: bool = False
+    closes_at: datetime | None = None
+
+    @property
+    def poll(self) -> bool:
+        return not self.submission.is_finished
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.is_instructor and self.submission.status in (
+            Submission.Status.QUEUED,
+            Submission.Status.RUNNING,
+        )
+
+    @property
+    def primary(self) -> float | None:
+        if not self.parts:
+            return None
+        value = self.parts[0].metrics.get(self.submission.lab.primary_metric)
+        return value if isinstance(value, int | float) else None
+
+
+def _card(
+    submission: Submission, role: str, *, now: datetime | None = None, expanded: bool = False
+) -> SubmissionCard:
+    lab = submission.lab
+    visible = selectors.submission_visible_metrics(submission=submission, role=role, now=now)
+    closed = selectors.lab_is_closed(lab=lab, now=now)
+    parts = []
+    public = MetricsPart("public", "Public part", visible["public"]) if visible["public"] else None
+    private = (
+        MetricsPart("private", "Private part (final)", visible["private"])
+        if visible["private"]
+        else None
+    )
+    if private and not closed:
+        private.title = "Private part"
+        private.note = "Hidden from students until the lab closes."
+    ordered = (private, public) if closed else (public, private)
+    parts = [p for p in ordered if p is not None]
+    return SubmissionCard(
+        submission=submission,
+        is_instructor=_is_instructor(role),
+        parts=parts,
+        queue_position=selectors.queue_position(submission=submission),
+        private_hidden=(
+            not _is_instructor(role)
+            and not closed
+            and submission.status == Submission.Status.SCORED
+        ),
+        expanded=expanded,
+        closes_at=lab.closes_at,
+    )
+
+
+@never_cache
+@require_GET
+@htmx_login_required
+def submission_card(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """The live status fragment. While queued or running it carries hx-trigger="every 2s";
+    once finished it comes back without it, so the polling stops."""
+    submission, role = selectors.submission_get(user=request.user, submission_id=submission_id)
+    card = _card(submission, role, expanded=request.GET.get("live") == "1")
+    return render(request, "labs/_submission_card.html", {"card": card})
+
+
+@require_GET
+@login_required
+def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission, role = selectors.submission_get(user=request.user, submission_id=submission_id)
+    lab = submission.lab
+    predictions = selectors.tryit_recent(submission=submission)
+    context = {
+        "lab": lab,
+        "course": lab.session.course,
+        "card": _card(submission, role, expanded=True),
+        "is_instructor": _is_instructor(role),
+        "try_form": TryItForm(),
+        "predictions": [_tryit_view(p) for p in predictions],
+        "here": f"Submission {submission.pk}",
+    }
+    return render(request, "labs/submission_detail.html", context)
+
+
+@require_GET
+@login_required
+def my_submissions(request: HttpRequest, lab_id: int) -> HttpResponse:
+    lab, role = selectors.lab_get(user=request.user, lab_id=lab_id)
+    if _is_instructor(role):
+        return redirect("labs:dashboard", lab_id=lab.pk)
+    submissions = selectors.submission_list(lab=lab, user=request.user, role=role).select_related(
+        "lab", "dataset"
+    )
+    now = timezone.now()
+    context = {
+        "lab": lab,
+        "course": lab.session.course,
+        "cards": [_card(s, role, now=now) for s in submissions],
+        "quota": selectors.quota_status(lab=lab, student=request.user, now=now),
+    }
+    return render(request, "labs/my_submissions.html", context)
+
+
+# --- The lab page and uploads ----------------------------------------------------------------
+
+
+def _lab_context(request: HttpRequest, lab: Lab, role: str) -> dict[str, Any]:
+    now = timezone.now()
+    instructor = _is_instructor(role)
+    dataset = selectors.dataset_active(lab=lab)
+    context: dict[str, Any] = {
+        "lab": lab,
+        "course": lab.session.course,
+        "session": lab.session,
+        "role": role,
+        "is_instructor": instructor,
+        "phase": selectors.lab_phase(lab=lab, now=now),
+        "has_dataset": dataset is not None,
+        "has_training": _training_path(lab) is not None,
+        "has_starter": _starter_path().is_file(),
+        "now": now,
+    }
+    if instructor:
+        context["dataset"] = dataset
+        context["submission_count"] = lab.submissions.count()
+        return context
+    quota = selectors.quota_status(lab=lab, student=request.user, now=now)
+    submissions = list(
+        selectors.submission_list(lab=lab, user=request.user, role=role).select_related(
+            "lab", "dataset"
+        )[: RECENT_ON_LAB_PAGE + 1]
+    )
+    context.update(
+        quota=quota,
+        cards=[_card(s, role, now=now) for s in submissions[:RECENT_ON_LAB_PAGE]],
+        more_submissions=len(submissions) > RECENT_ON_LAB_PAGE,
+        can_submit=context["phase"] == "open" and dataset is not None and quota.left > 0,
+        form=SubmissionUploadForm(),
+    )
+    return context
+
+
+@require_GET
+@login_required
+def lab_detail(request: HttpRequest, lab_id: int) -> HttpResponse:
+    lab, role = selectors.lab_get(user=request.user, lab_id=lab_id)
+    return render(request, "labs/lab_detail.html", _lab_context(request, lab, role))
+
+
+@require_POST
+@htmx_login_required
+def submission_create(request: HttpRequest, lab_id: int) -> HttpResponse:
+    """The upload form's target. With JS (an XHR sent with HX-Request) it answers the new
+    submission's card, or an error fragment with the service's message; without JS it
+    redirects back to the lab page, or renders it with the error."""
+    lab, role = selectors.lab_get(user=request.user, lab_id=lab_id)
+    form = SubmissionUploadForm(request.POST, request.FILES)
+    try:
+        if not form.is_valid():
+            raise ApplicationError("invalid_input", _form_error_message(form), status_code=400)
+        upload = form.cleaned_data["archive"]
+        submission = services.submission_create(
+            lab=lab, student=request.user, upload=upload, filename=upload.name or "archive.zip"
+        )
+    except ApplicationError as exc:
+        if exc.status_code == 404:
+            raise
+        if is_htmx(request):
+            return render(
+                request,
+                "labs/_upload_error.html",
+                {"error": exc},
+                status=exc.status_code,
+            )
+        context = _lab_context(request, lab, role)
+        context["upload_error"] = exc
+        return render(request, "labs/lab_detail.html", context, status=exc.status_code)
+    if is_htmx(request):
+        submission = Submission.objects.select_related("lab").get(pk=submission.pk)
+        context = {
+            "card": _card(submission, role),
+            "quota": selectors.quota_status(lab=lab, student=request.user),
+            "lab": lab,
+        }
+        return render(request, "labs/_submission_created.html", context, status=201)
+    messages.success(
+        request, f"Uploaded {submission.artifact_name}: submission {submission.pk} is queued."
+    )
+    return redirect(reverse("labs:lab-detail", args=[lab.pk]) + f"#submission-{submission.pk}")
+
+
+# --- "Try it" ------------------------------------------------------------------------------
+
+
+@dataclass
+class TryItView:
+    prediction: TryItPrediction
+    stale: bool
+    scores: list[tuple[str, float]]
+
+    @property
+    def poll(self) -> bool:
+        return not self.prediction.is_finished and not self.stale
+
+
+def _tryit_view(prediction: TryItPrediction) -> TryItView:
+    age = (timezone.now() - prediction.created_at).total_seconds()
+    labels = list(prediction.submission.lab.labels)
+    scores = [
+        (label, float(prediction.scores[label]))
+        for label in labels
+        if isinstance(prediction.scores, dict) and label in prediction.scores
+    ]
+    return TryItView(
+        prediction=prediction,
+        stale=not prediction.is_finished and age > TRY_IT_STALE_S,
+        scores=sorted(scores, key=lambda kv: -kv[1]),
+    )
+
+
+@require_POST
+@htmx_login_required
+def tryit_create(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission, _role = selectors.submission_get(user=request.user, submission_id=submission_id)
+    form = TryItForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ApplicationError("invalid_input", _form_error_message(form))
+        prediction = services.tryit_create(
+            submission=submission, user=request.user, text=form.cleaned_data["text"]
+        )
+    except ApplicationError as exc:
+        if exc.status_code == 404:
+            raise
+        if is_htmx(request):
+            response = render(
+                request, "labs/_upload_error.html", {"error": exc}, status=exc.status_code
+            )
+            response["HX-Retarget"] = "#try-it-errors"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        messages.error(request, exc.message)
+        return redirect("labs:submission-detail", submission_id=submission.pk)
+    if is_htmx(request):
+        return render(
+            request,
+            "labs/_tryit_item.html",
+            {"item": _tryit_view(prediction), "clear_errors": True},
+        )
+    messages.success(request, "Sent: the prediction appears below in a few seconds.")
+    return redirect("labs:submission-detail", submission_id=submission.pk)
+
+
+@never_cache
+@require_GET
+@htmx_login_required
+def tryit_item(request: HttpRequest, prediction_id: int) -> HttpResponse:
+    prediction = selectors.tryit_get(user=request.user, prediction_id=prediction_id)
+    return render(request, "labs/_tryit_item.html", {"item": _tryit_view(prediction)})
+
+
+# --- Leaderboard -------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def leaderboard(request: HttpRequest, lab_id: int) -> HttpResponse:
+    """As the API: the public part until the lab closes, then the private part with each row's
+    public rank (the shake-up). Instructors may preview the private part early."""
+    lab, role = selectors.lab_get(user=request.user, lab_id=lab_id)
+    form = LeaderboardForm(request.GET)
+    requested = form.cleaned_data.get("part") if form.is_valid() else None
+    closed = selectors.lab_is_closed(lab=lab)
+    part = requested or ("private" if closed else "public")
+    if part == "private" and not closed and not _is_instructor(role):
+        raise PermissionDeniedError(
+            "The private leaderboard is revealed when the lab closes"
+            + (f" at {lab.closes_at:%Y-%m-%d %H:%M %Z}." if lab.closes_at else ".")
+        )
+    rows = selectors.leaderboard(lab=lab, part=part, viewer=request.user)
+    context = {
+        "lab": lab,
+        "course": lab.session.course,
+        "is_instructor": _is_instructor(role),
+        "part": part,
+        "closed": closed,
+        "rows": rows,
+        "moves": {row.student_id: _move(row) for row in rows},
+    }
+    return render(request, "labs/leaderboard.html", context)
+
+
+def _move(row: selectors.LeaderboardRow) -> int | None:
+    """Places gained (+) or lost (-) from the public to the private ranking."""
+    if row.public_rank is None:
+        return None
+    return row.public_rank - row.rank
+
+
+# --- Instructors: create and edit a lab, the held-out dataset ------------------------------
+
+
+def _apply_validation_error(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            target = name if name in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        form.add_error(None, exc)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def lab_create(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    course, _role = courseware_selectors.course_get(user=request.user, code=code)
+    require_instructor(user=request.user, course=course)
+    session = courseware_selectors.session_get(course=course, number=number)
+    form = LabForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lab = services.lab_create(session=session, **form.lab_fields())
+        except ValidationError as exc:
+            _apply_validation_error(form, exc)
+        else:
+            messages.success(request, f"Created “{lab.title}”. Next: upload its held-out dataset.")
+            return redirect("labs:dataset", lab_id=lab.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "course": course, "session": session, "lab": None}
+    return render(request, "labs/lab_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def lab_edit(request: HttpRequest, lab_id: int) -> HttpResponse:
+    lab = _instructor_lab(request, lab_id)
+    form = LabForm(request.POST or None, initial=LabForm.initial_for(lab))
+    if request.method == "POST" and form.is_valid():
+        try:
+            lab = services.lab_update(lab=lab, user=request.user, **form.lab_fields())
+        except ValidationError as exc:
+            _apply_validation_error(form, exc)
+        except ApplicationError as exc:
+            if exc.status_code in (403, 404):
+                raise
+            form.add_error("labels" if exc.code == "labels_locked" else None, exc.message)
+        else:
+            messages.success(request, f"Saved “{lab.title}”.")
+            return redirect("labs:lab-detail", lab_id=lab.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "course": lab.session.course, "session": lab.session, "lab": lab}
+    return render(request, "labs/lab_form.html", context, status=status)
+
+
+_ROWS_RE = re.compile(r"\brows?\s*\(?((?:\d+(?:,\s*|\s+and\s+\d+\s+more)?)+)\)?")
+
+
+def _rows_named(message: str) -> list[str]:
+    """The row numbers a dataset error names ("rows 3, 7 and 2 more" -> ["3", "7"])."""
+    found = []
+    for match in _ROWS_RE.finditer(message):
+        for number in re.findall(r"\d+(?!\s+more)", match.group(1)):
+            if number not in found:
+                found.append(number)
+    return found
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def dataset_upload(request: HttpRequest, lab_id: int) -> HttpResponse:
+    """Upload (or replace: a new version) the held-out set; optionally re-grade everything."""
+    lab = _instructor_lab(request, lab_id)
+    form = DatasetUploadForm(request.POST or None, request.FILES or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["dataset"]
+        try:
+            dataset = services.heldout_dataset_create(
+                lab=lab, upload=upload, filename=upload.name or "heldout.csv"
+            )
+        except ApplicationError as exc:
+            error = exc
+        else:
+            text = f"Uploaded held-out set version {dataset.version}: {dataset.row_count} rows."
+            if form.cleaned_data["regrade"]:
+                count = services.lab_regrade(lab=lab, user=request.user)
+                text += f" Re-grading {count} scored submission{'s' if count != 1 else ''}."
+            messages.success(request, text)
+            return redirect("labs:dataset", lab_id=lab.pk)
+    context = {
+        "lab": lab,
+        "course": lab.session.course,
+        "form": form,
+        "error": error,
+        "error_rows": _rows_named(error.message) if error else [],
+        "datasets": list(lab.datasets.order_by("-version")),
+        "scored_count": lab.submissions.filter(status=Submission.Status.SCORED).count(),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "labs/dataset.html", context, status=status)
+
+
+# --- Instructors: dashboard, per student, CSV, re-grade, cancel ----------------------------
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    # A name such as "=HYPERLINK(...)" must not become a formula in a spreadsheet.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@require_GET
+@login_required
+def results_csv(request: HttpRequest, lab_id: int) -> HttpResponse:
+    lab = _instructor_lab(request, lab_id)
+    columns, rows = selectors.lab_results_table(lab=lab)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    filename = f"{lab.session.course.code}-lab-{lab.pk}-results.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _live_context(lab: Lab) -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        "lab": lab,
+        "stats": selectors.lab_dashboard(lab=lab, now=now),
+        "stall": selectors.grading_stalled(now=now),
+        "now": now,
+    }
+
+
+@require_GET
+@login_required
+def dashboard(request: HttpRequest, lab_id: int) -> HttpResponse:
+    lab = _instructor_lab(request, lab_id)
+    filters = SubmissionFilterForm(request.GET)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    queryset = selectors.submission_filter(
+        lab=lab,
+        status=chosen.get("status") or None,
+        error_code=chosen.get("error") or None,
+        student_id=chosen.get("student"),
+    ).select_related("lab")
+    page = Paginator(queryset, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    live = _live_context(lab)
+    stats = live["stats"]
+    context = {
+        **live,
+        "course": lab.session.course,
+        "chart_data": _chart_data(lab, stats),
+        "histogram_rows": list(
+            zip(
+                stats.score_histogram["labels"],
+                stats.score_histogram["public"],
+                stats.score_histogram["private"],
+                strict=True,
+            )
+        ),
+        "filters": filters,
+        "chosen": chosen,
+        "page": page,
+        "cards": [_card(s, INSTRUCTOR, now=now) for s in page.object_list],
+        "students": selectors.lab_submitters(lab=lab),
+        "error_codes": selectors.lab_error_codes(lab=lab),
+        "statuses": Submission.Status.choices,
+        "query": _query_without_page(request),
+    }
+    return render(request, "labs/dashboard.html", context)
+
+
+def _chart_data(lab: Lab, stats: selectors.LabDashboard) -> dict[str, Any]:
+    """What static/js/labs.js draws (Chart.js, served locally)."""
+    return {
+        "metric": lab.get_primary_metric_display(),
+        "histogram": stats.score_histogram,
+        "best": stats.best_over_time,
+        "days": {
+            "labels": [d.day.isoformat() for d in stats.days],
+            "scored": [d.scored for d in stats.days],
+            "failed": {
+                code: [d.failed.get(code, 0) for d in stats.days] for code in stats.error_codes
+            },
+            "cancelled": [d.cancelled for d in stats.days],
+        },
+    }
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@never_cache
+@require_GET
+@htmx_login_required
+def dashboard_live(request: HttpRequest, lab_id: int) -> HttpResponse:
+    """The queue and the workers, refreshed every few seconds on the dashboard."""
+    lab = _instructor_lab(request, lab_id)
+    return render(request, "labs/_dashboard_live.html", _live_context(lab))
+
+
+@require_GET
+@login_required
+def student_detail(request: HttpRequest, lab_id: int, user_id: int) -> HttpResponse:
+    lab = _instructor_lab(request, lab_id)
+    users = get_user_model().objects
+    student = (
+        users.filter(pk=user_id, memberships__course=lab.session.course).first()
+        or users.filter(pk=user_id, lab_submissions__lab=lab).first()
+    )
+    if student is None:
+        raise NotFoundError(f"No student {user_id} in this lab.")
+    now = timezone.now()
+    submissions = selectors.submission_filter(lab=lab, student_id=student.pk).select_related("lab")
+    context = {
+        "lab": lab,
+        "course": lab.session.course,
+        "student": student,
+        "quota": selectors.quota_status(lab=lab, student=student, now=now),
+        "best_public": selectors.submission_best(lab=lab, student=student, part="public"),
+        "best_private": selectors.submission_best(lab=lab, student=student, part="private"),
+        "cards": [_card(s, INSTRUCTOR, now=now) for s in submissions],
+    }
+    return render(request, "labs/student_detail.html", context)
+
+
+@require_POST
+@login_required
+def lab_regrade(request: HttpRequest, lab_id: int) -> HttpResponse:
+    lab, _role = selectors.lab_get(user=request.user, lab_id=lab_id)
+    try:
+        count = services.lab_regrade(lab=lab, user=request.user)
+    except ApplicationError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Re-grading {count} scored submission{'s' if count != 1 else ''} on the "
+            "low-priority queue; current results stay until the new ones are in.",
+        )
+    return redirect("labs:dashboard", lab_id=lab.pk)
+
+
+@require_POST
+@login_required
+def submission_cancel(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission, _role = selectors.submission_get(user=request.user, submission_id=submission_id)
+    try:
+        services.submission_cancel(submission=submission, user=request.user)
+    except ApplicationError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Cancelled submission {submission.pk}.")
+    return redirect("labs:dashboard", lab_id=submission.lab_id)

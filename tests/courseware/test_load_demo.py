@@ -2,18 +2,25 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from courseware.models import HomeworkCompletion, Membership, Session
+from labs.demo import baseline_model_dir
+from labs.models import Lab, Submission
+from tests.labs.grading.tiny import build_tiny_model
 
 
 @pytest.fixture
 def demo_settings(settings, tmp_path):
     settings.DEBUG = True
     settings.VAR_DIR = tmp_path
+    # A cached tiny baseline, so the demo lab submits it instead of fine-tuning MiniLM for
+    # minutes (that path is tested with a tiny base model in tests/labs/test_demo_lab.py).
+    build_tiny_model(baseline_model_dir())
     return settings
 
 
 def _load(capsys) -> str:
+    """The printed logins block (the lab loader prints progress before it)."""
     call_command("load_demo")
-    return capsys.readouterr().out
+    return capsys.readouterr().out.split("Logins (demo only):", 1)[1]
 
 
 @pytest.mark.django_db
@@ -29,6 +36,9 @@ def test_it_loads_session_12_one_instructor_and_three_students_and_prints_logins
     assert roles == ["instructor", "student", "student", "student"]
     for username in ("jordan.hill", "alex.chen", "sam.patel", "riley.nguyen"):
         assert username in out
+    lab = Lab.objects.get(session=session)
+    assert lab.labels == ["negative", "neutral", "positive"]
+    assert Submission.objects.filter(lab=lab, student__username="alex.chen").count() == 1
 
 
 @pytest.mark.django_db
@@ -42,6 +52,8 @@ def test_loading_twice_changes_nothing_and_keeps_the_logins(demo_settings, capsy
     assert Session.objects.count() == 1
     assert Membership.objects.count() == 4
     assert HomeworkCompletion.objects.count() == completions
+    assert Lab.objects.count() == 1
+    assert Submission.objects.count() == 1
 
 
 @pytest.mark.django_db
