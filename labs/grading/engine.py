@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from labs.grading import onnx_backend
 from labs.grading.archive import ArchiveLimits
 from labs.grading.artifact import prepare_artifact
 from labs.grading.datasets import HeldOut, load_dataset, split_public_private
@@ -39,6 +40,16 @@ class GradingLimits:
     archive: ArchiveLimits = field(default_factory=ArchiveLimits)
     max_length: int = 512  # tokens per text; the model's own limit applies when lower
     batch_size: int | None = None  # None: the inference default for the device
+    # "auto" (ONNX Runtime on CPU when the job repays the conversion), "torch" or "onnx";
+    # see labs/grading/onnx_backend.py. Predictions agree to 1e-4 whichever runs.
+    backend: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.backend not in onnx_backend.BACKENDS:
+            raise ValueError(
+                f"unknown inference backend {self.backend!r}; expected one of "
+                f"{', '.join(onnx_backend.BACKENDS)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -47,11 +58,13 @@ class GradeResult:
     metrics_private: dict
     metrics_all: dict
     notes: list[str]
-    # prepare_s, load_s, tokenize_s, inference_s, total_s, n_examples, examples_per_s
+    # prepare_s, load_s, tokenize_s, convert_s, inference_s, isolation_s, total_s, n_examples,
+    # examples_per_s
     timings: dict
     grader_version: str
     dataset_checksum: str
     model_labels: list[str]
+    backend: str = "torch"  # what computed the logits: "torch" or "onnx"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -63,6 +76,7 @@ def _predict_in_child(
     label_order: list[int],
     max_length: int,
     batch_size: int | None,
+    backend: str = "auto",
 ) -> dict:
     from labs.grading.inference import predict
 
@@ -72,6 +86,7 @@ def _predict_in_child(
         label_order=label_order,
         max_length=max_length,
         batch_size=batch_size,
+        backend=backend,
     ).as_dict()
 
 
@@ -129,12 +144,16 @@ def grade(
             list(check.label_order),
             limits.max_length,
             limits.batch_size,
+            limits.backend,
             limits=SandboxLimits(timeout_s=limits.timeout_s, memory_bytes=limits.memory_bytes),
         )
         isolated_s = time.perf_counter() - isolated_start
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
+    # A weightless ONNX graph the child exported: kept in this (warm) process, so the next
+    # submission of the same architecture skips the export.
+    onnx_backend.remember_graph(result.pop("onnx_graph", None))
     pred = [int(p) for p in result["pred"]]
     if len(pred) != held.n_rows:
         raise GradingError(
@@ -159,13 +178,15 @@ def grade(
     child = result.get("timings", {})
     inference_s = float(child.get("inference_s", 0.0))
     load_s = float(child.get("load_s", 0.0))
+    convert_s = float(child.get("convert_s", 0.0))
     timings = {
         "prepare_s": prepare_s,
         "load_s": load_s,
         "tokenize_s": float(child.get("tokenize_s", 0.0)),
+        "convert_s": convert_s,  # ONNX export + session + verification (0 with torch)
         "inference_s": inference_s,
-        # process start + result transfer: what isolation costs on top of load + inference
-        "isolation_s": max(0.0, isolated_s - load_s - inference_s),
+        # process start + result transfer: what isolation costs on top of the child's own work
+        "isolation_s": max(0.0, isolated_s - load_s - convert_s - inference_s),
         "total_s": time.perf_counter() - started,
         "n_examples": held.n_rows,
         "examples_per_s": held.n_rows / inference_s if inference_s > 0 else 0.0,
@@ -179,4 +200,5 @@ def grade(
         grader_version=GRADER_VERSION,
         dataset_checksum=held.checksum,
         model_labels=list(check.model_labels),
+        backend=str(result.get("backend", "torch")),
     )

@@ -23,6 +23,11 @@ Threads: one torch intra-op thread per CPU the process may run on (sched_getaffi
 taskset / cpusets, unlike os.cpu_count(); 2 threads ran DistilBERT ~2x faster than 1 here).
 COURSEBENCH_GRADING_THREADS overrides it: set it to cores / Celery concurrency when several
 gradings share a machine, as oversubscribed OpenMP threads are slower than fewer threads.
+
+Backend (`backend=`): "torch" runs the loop above; "onnx" exports the model to ONNX and runs the
+same batches with ONNX Runtime on CPU (fp32, verified against torch on two batches, falling back
+to torch with a note); "auto" (default) picks ONNX on CPU when the job is big enough to repay the
+conversion. See labs/grading/onnx_backend.py for the rule and the measurements.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labs.grading import onnx_backend
 from labs.grading.errors import ErrorCode, GradingError
 
 DEFAULT_CPU_BATCH_SIZE = 16
@@ -53,6 +59,9 @@ class Predictions:
     num_threads: int = 0
     n_truncated: int = 0  # texts that reached max_length tokens (possibly truncated)
     notes: list[str] = field(default_factory=list)
+    backend: str = "torch"  # what computed the logits: "torch" or "onnx"
+    # {"key", "graph"}: a weightless ONNX graph this call exported, for the parent's cache
+    onnx_graph: dict | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -66,6 +75,8 @@ class Predictions:
             "num_threads": self.num_threads,
             "n_truncated": self.n_truncated,
             "notes": list(self.notes),
+            "backend": self.backend,
+            "onnx_graph": self.onnx_graph,
         }
 
 
@@ -194,9 +205,10 @@ def predict(
     max_length: int = 512,
     device: str | None = None,
     num_threads: int | None = None,
+    backend: str = "auto",
 ) -> Predictions:
     """Predict lab label indexes for `texts` (input order). `label_order[model_index]` is the lab
-    label index of the model's output `model_index`."""
+    label index of the model's output `model_index`. `backend`: "auto", "torch" or "onnx"."""
     import torch
     from transformers.utils import logging as hf_logging
 
@@ -247,26 +259,56 @@ def predict(
     n_model = len(order)
     model_logits: list[list[float] | None] = [None] * len(lengths)
     pad_multiple = 8 if device.startswith("cuda") else None
-    try:
+    starts = list(range(0, len(by_length), batch_size))
+
+    def padded(start: int, tensors: str):
+        idx = by_length[start : start + batch_size]
+        return idx, tokenizer.pad(
+            {k: [encoded[k][i] for i in idx] for k in keys},
+            padding=True,
+            pad_to_multiple_of=pad_multiple,
+            return_tensors=tensors,
+        )
+
+    def torch_logits(batch) -> torch.Tensor:
         with torch.inference_mode():
-            for start in range(0, len(by_length), batch_size):
-                idx = by_length[start : start + batch_size]
-                batch = tokenizer.pad(
-                    {k: [encoded[k][i] for i in idx] for k in keys},
-                    padding=True,
-                    pad_to_multiple_of=pad_multiple,
-                    return_tensors="pt",
-                )
-                batch = {k: v.to(device) for k, v in batch.items()}
-                logits = model(**batch).logits.float().cpu()
-                if logits.shape[-1] != n_model:
-                    raise GradingError(
-                        ErrorCode.LOAD_FAILED,
-                        f"the model returned {logits.shape[-1]} scores per text, but its config "
-                        f"declares {n_model} labels.",
-                    )
-                for row, i in enumerate(idx):
-                    model_logits[i] = logits[row].tolist()
+            batch = {k: v.to(device) for k, v in batch.items()}
+            return model(**batch).logits.float().cpu()
+
+    def store(idx, logits) -> None:
+        if logits.shape[-1] != n_model:
+            raise GradingError(
+                ErrorCode.LOAD_FAILED,
+                f"the model returned {logits.shape[-1]} scores per text, but its config "
+                f"declares {n_model} labels.",
+            )
+        for row, i in enumerate(idx):
+            model_logits[i] = logits[row].tolist()
+
+    plan = onnx_backend.choose_backend(
+        backend, model=model, input_names=keys, lengths=lengths, device=device, threads=threads
+    )
+    if plan.note:
+        notes.append(plan.note)
+    runner, onnx_graph, convert = None, None, {}
+    try:
+        if plan.backend == "onnx" and starts:
+            runner, onnx_graph, convert = _start_onnx(
+                _probe_batches(padded, starts, batch_size, tokenizer, keys, encoded, by_length),
+                torch_logits,
+                keys,
+                tokenizer,
+                model,
+                threads,
+                notes,
+            )
+        for start in starts:
+            if runner is not None:
+                idx, batch = padded(start, "np")
+                store(idx, runner(batch))
+            else:
+                idx, batch = padded(start, "pt")
+                store(idx, torch_logits(batch))
     except GradingError:
         raise
     except Exception as exc:
@@ -277,7 +319,8 @@ def predict(
             f"the model loaded but failed while predicting: {_first_line(exc)}. This usually "
             "means the tokenizer does not match the model (vocabulary size, max length).",
         ) from exc
-    inference_s = time.perf_counter() - t1
+    convert_s = float(convert.get("convert_s", 0.0))
+    inference_s = time.perf_counter() - t1 - convert_s
 
     pred: list[int] = []
     max_logit: list[float] = []
@@ -300,11 +343,71 @@ def predict(
         pred=pred,
         max_logit=max_logit,
         logits=lab_logits,
-        timings={"load_s": load_s, "tokenize_s": tokenize_s, "inference_s": inference_s},
+        timings={
+            "load_s": load_s,
+            "tokenize_s": tokenize_s,
+            "convert_s": convert_s,  # ONNX: export + session + verification
+            "inference_s": inference_s,
+            **{k: v for k, v in convert.items() if k != "convert_s"},
+        },
         device=device,
         batch_size=batch_size,
         max_length=limit,
         num_threads=threads if device == "cpu" else torch.get_num_threads(),
         n_truncated=n_truncated,
         notes=notes,
+        backend="onnx" if runner is not None else "torch",
+        onnx_graph=onnx_graph,
     )
+
+
+def _probe_batches(padded, starts, batch_size, tokenizer, keys, encoded, by_length):
+    """Small batches that run through both backends before ONNX is trusted: the longest text
+    with the shortest of the first batch (maximal length, with padding), and the last batch
+    (the shortest texts, usually another batch size). A few rows: verification stays cheap."""
+    first = by_length[: min(batch_size, len(by_length))]
+    rows = [first[0], first[-1]] if len(first) > 1 else first
+    probe = tokenizer.pad(
+        {k: [encoded[k][i] for i in rows] for k in keys}, padding=True, return_tensors="pt"
+    )
+    batches = [probe]
+    if len(starts) > 1:
+        batches.append(padded(starts[-1], "pt")[1])
+    return batches
+
+
+def _start_onnx(probes, torch_logits, keys, tokenizer, model, threads, notes):
+    """Build the ONNX runner and check it against torch on the probe batches.
+
+    Returns (runner or None, the graph this call exported or None, timings with convert_s)."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def fallback(reason: str):
+        notes.append(f"Graded with PyTorch instead of ONNX Runtime: {reason}.")
+        timings["convert_s"] = time.perf_counter() - started
+        return None, None, timings
+
+    try:
+        runner = onnx_backend.OnnxRunner.build(model, tokenizer, keys, threads=threads)
+    except onnx_backend.OnnxUnavailable as exc:
+        return fallback(str(exc))
+    timings.update(runner.timings)
+    verify_start = time.perf_counter()
+    for batch in probes:
+        reference = torch_logits(batch).numpy()
+        try:
+            ours = runner({k: v.numpy() for k, v in batch.items()})
+        except Exception as exc:
+            if is_memory_error(exc):
+                raise
+            return fallback(f"the ONNX session failed ({_first_line(exc)})")
+        if not onnx_backend.same_predictions(ours, reference):
+            diff = onnx_backend.max_abs_diff(ours, reference)
+            return fallback(
+                f"the exported model's logits differed from PyTorch's by {diff:.2g} "
+                f"(tolerance {onnx_backend.VERIFY_TOLERANCE:g})"
+            )
+    timings["verify_s"] = time.perf_counter() - verify_start
+    timings["convert_s"] = time.perf_counter() - started
+    return runner, runner.exported, timings

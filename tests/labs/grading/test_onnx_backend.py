@@ -1,0 +1,190 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from labs.grading import onnx_backend
+from labs.grading.engine import GradingLimits, grade
+from labs.grading.inference import predict
+from tests.labs.grading.tiny import SAMPLE_ROWS, VOCAB_TEXTS, build_tiny_model, write_dataset
+
+LABELS = ["negative", "neutral", "positive"]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-onnx") / "model", seed=3)
+
+
+@pytest.fixture(autouse=True)
+def _empty_graph_cache():
+    onnx_backend.clear_graph_cache()
+    yield
+    onnx_backend.clear_graph_cache()
+
+
+def _texts(n: int = 40) -> list[str]:
+    """1 to 60 words each, shuffled: every batch of the sorted loop pads some rows."""
+    words = " ".join(VOCAB_TEXTS).split()
+    rng = random.Random(11)
+    texts = [text for text, _ in SAMPLE_ROWS]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 60))) for _ in range(n)]
+    rng.shuffle(texts)
+    return texts
+
+
+def _naive(model_dir, texts):
+    """One text at a time, no padding: the reference both backends must reproduce."""
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, local_files_only=True)
+    model.eval()
+    with torch.no_grad():
+        return [model(**tokenizer(text, return_tensors="pt")).logits[0].tolist() for text in texts]
+
+
+def _max_diff(a, b) -> float:
+    return max(abs(x - y) for ra, rb in zip(a, b, strict=True) for x, y in zip(ra, rb, strict=True))
+
+
+def _argmax(row):
+    return max(range(len(row)), key=row.__getitem__)
+
+
+def test_onnx_predictions_are_identical_to_torch_on_padded_batches(model_dir):
+    texts = _texts()
+    reference = _naive(model_dir, texts)
+
+    on_torch = predict(model_dir, texts, label_order=[0, 1, 2], batch_size=8, backend="torch")
+    on_onnx = predict(model_dir, texts, label_order=[0, 1, 2], batch_size=8, backend="onnx")
+
+    assert on_torch.backend == "torch" and on_onnx.backend == "onnx"
+    assert on_onnx.notes == []
+    assert on_onnx.pred == on_torch.pred == [_argmax(row) for row in reference]
+    assert len(set(on_onnx.pred)) > 1  # not a constant classifier
+    assert _max_diff(on_onnx.logits, on_torch.logits) < 1e-4
+    assert _max_diff(on_onnx.logits, reference) < 1e-4
+    assert on_onnx.timings["convert_s"] > 0 and on_torch.timings["convert_s"] == 0
+    assert on_onnx.onnx_graph and isinstance(on_onnx.onnx_graph["graph"], bytes)
+
+
+def test_one_padded_batch_and_a_permuted_label_order(model_dir):
+    texts = _texts(20)
+    order = [2, 0, 1]
+    reference = _naive(model_dir, texts)
+
+    result = predict(model_dir, texts, label_order=order, batch_size=64, backend="onnx")
+
+    assert result.backend == "onnx"
+    assert result.pred == [order[_argmax(row)] for row in reference]
+    for ours, ref in zip(result.logits, reference, strict=True):
+        for model_index, lab_index in enumerate(order):
+            assert ours[lab_index] == pytest.approx(ref[model_index], abs=1e-4)
+
+
+def test_a_cached_graph_is_reused_without_exporting_again(model_dir, monkeypatch):
+    texts = _texts(10)
+    first = predict(model_dir, texts, label_order=[0, 1, 2], backend="onnx")
+    onnx_backend.remember_graph(first.onnx_graph)
+
+    def no_export(*_args, **_kwargs):
+        raise AssertionError("the cached graph should have been used")
+
+    monkeypatch.setattr(onnx_backend, "export_graph", no_export)
+    second = predict(model_dir, texts, label_order=[0, 1, 2], backend="onnx")
+
+    assert second.backend == "onnx" and second.onnx_graph is None and second.notes == []
+    assert second.pred == first.pred
+    assert _max_diff(second.logits, first.logits) < 1e-6
+
+
+def test_a_failed_export_falls_back_to_torch_with_a_note(model_dir, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("Exporting the operator 'aten::frobnicate' is not supported")
+
+    monkeypatch.setattr(onnx_backend, "export_graph", broken)
+    texts = _texts(10)
+
+    result = predict(model_dir, texts, label_order=[0, 1, 2], backend="onnx")
+
+    assert result.backend == "torch" and result.onnx_graph is None
+    assert any("ONNX export failed" in note and "frobnicate" in note for note in result.notes)
+    assert result.pred == [_argmax(row) for row in _naive(model_dir, texts)]
+
+
+def test_logits_that_differ_from_torch_fall_back_to_torch_with_a_note(model_dir, monkeypatch):
+    real_call = onnx_backend.OnnxRunner.__call__
+    monkeypatch.setattr(
+        onnx_backend.OnnxRunner, "__call__", lambda self, batch: real_call(self, batch) + 1e-3
+    )
+    texts = _texts(10)
+
+    result = predict(model_dir, texts, label_order=[0, 1, 2], backend="onnx")
+
+    assert result.backend == "torch" and result.onnx_graph is None
+    assert any("differed from PyTorch" in note for note in result.notes)
+    reference = _naive(model_dir, texts)
+    assert _max_diff(result.logits, reference) < 1e-4
+
+
+def test_auto_picks_torch_for_a_tiny_job_without_a_note(model_dir):
+    result = predict(model_dir, _texts(10), label_order=[0, 1, 2])  # backend="auto"
+
+    assert result.backend == "torch"
+    assert result.notes == [] and result.timings["convert_s"] == 0
+
+
+def test_the_auto_rule_weighs_the_estimated_saving_against_the_conversion(model_dir):
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, local_files_only=True)
+    names = ["input_ids", "token_type_ids", "attention_mask"]
+
+    def plan(lengths, requested="auto", device="cpu"):
+        return onnx_backend.choose_backend(
+            requested, model=model, input_names=names, lengths=lengths, device=device, threads=2
+        )
+
+    small, huge = plan([30] * 1000), plan([30] * 4_000_000)
+    assert small.backend == "torch" and small.note is None
+    assert huge.backend == "onnx" and huge.est_torch_s > small.est_torch_s
+    # the export is only paid once: with a cached graph, conversion is estimated cheaper
+    key = onnx_backend.graph_key(model, names)
+    onnx_backend.remember_graph({"key": key, "graph": b"cached"})
+    assert plan([30] * 1000).est_convert_s < small.est_convert_s
+
+    assert plan([30], requested="torch").backend == "torch"
+    assert plan([30], requested="onnx").backend == "onnx"  # forced, however small
+    on_gpu = plan([30] * 4_000_000, requested="onnx", device="cuda")
+    assert on_gpu.backend == "torch" and "CPU only" in on_gpu.note
+    assert plan([30] * 4_000_000, device="cuda").note is None  # auto: no note
+    with pytest.raises(ValueError):
+        plan([30], requested="tensorrt")
+
+
+def test_same_predictions_needs_both_the_tolerance_and_the_argmax():
+    torch_logits = np.array([[0.0, 1.0, 0.5], [2.0, 1.0, 0.0]], dtype=np.float32)
+    assert onnx_backend.same_predictions(torch_logits + 5e-5, torch_logits)
+    assert not onnx_backend.same_predictions(torch_logits + 2e-4, torch_logits)
+    assert not onnx_backend.same_predictions(torch_logits[:1], torch_logits)
+    tied = np.array([[1.0, 1.0, 0.0]], dtype=np.float32)
+    assert not onnx_backend.same_predictions(tied + np.float32([0.0, 1e-5, 0.0]), tied)
+    assert not onnx_backend.same_predictions(np.full((1, 3), np.nan), tied)
+
+
+def test_the_engine_grades_with_onnx_and_keeps_the_graph_for_the_next_job(model_dir, tmp_path):
+    rows = [(f"{text} {suffix}", label) for suffix in ("", "indeed") for text, label in SAMPLE_ROWS]
+    dataset = write_dataset(tmp_path / "held.csv", rows)
+
+    on_torch = grade(model_dir, dataset, lab_labels=LABELS, limits=GradingLimits(backend="torch"))
+    on_onnx = grade(model_dir, dataset, lab_labels=LABELS, limits=GradingLimits(backend="onnx"))
+
+    assert on_torch.backend == "torch" and on_onnx.backend == "onnx"
+    assert on_onnx.metrics_all == on_torch.metrics_all
+    assert on_onnx.timings["convert_s"] > 0
+    key = onnx_backend.graph_key(
+        AutoModelForSequenceClassification.from_pretrained(model_dir, local_files_only=True),
+        ["input_ids", "token_type_ids", "attention_mask"],
+    )
+    assert onnx_backend.cached_graph(key)  # the child's export came back to this process
+    with pytest.raises(ValueError):
+        GradingLimits(backend="tensorrt")
