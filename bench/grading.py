@@ -478,13 +478,13 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
     import torch
     import transformers
 
-    def rates(runs: list[dict], key_total="total_s") -> tuple[float, float, float]:
+    def rates(runs: list[dict]) -> tuple[float, float, float, list[float]]:
         ok = [r for r in runs if "skipped" not in r]
         if not ok:
-            return 0.0, 0.0, 0.0
-        e2e = [n / r[key_total] for r in ok]
+            return 0.0, 0.0, 0.0, []
+        e2e = [n / r["total_s"] for r in ok]
         inf = [n / r["inference_s"] for r in ok]
-        return max(e2e), _median(e2e), max(inf)
+        return max(e2e), _median(e2e), max(inf), e2e
 
     table = []  # name, e2e best, e2e median, inference-only best, overhead, peak, agreement
     engine_runs = [r for r in results.get("engine", []) if "skipped" not in r]
@@ -495,7 +495,7 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
         runs = [r["runs"][label] for r in engine_runs]
         if not runs:
             continue
-        best, median, inf = rates(runs)
+        best, median, inf, each = rates(runs)
         first = engine_runs[0]
         ours = _load(Path(first["dir"]) / f"engine-{label}.npy")
         agree, diff = _agreement(reference, ours)
@@ -511,6 +511,7 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
                 "peak": max(r["child_vmhwm_mib"] for r in runs),
                 "agree": agree,
                 "diff": diff,
+                "runs": each,
                 "breakdown": runs[0]["breakdown"],
                 "notes": runs[0]["notes"],
             }
@@ -523,7 +524,7 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
             if runs:
                 skipped[name] = runs[0]["skipped"]
             continue
-        best, median, inf = rates(ok)
+        best, median, inf, each = rates(ok)
         file = {
             "pipeline/32": "pipeline-32.npy",
             "pipeline/1": "pipeline-1.npy",
@@ -541,6 +542,7 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
                 "peak": max(r["vmhwm_mib"] for r in ok),
                 "agree": agree,
                 "diff": diff,
+                "runs": each,
             }
         )
 
@@ -576,6 +578,11 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
         )
     for name, why in skipped.items():
         print(f"{name:<28}not run: {why}")
+    if args.repeat > 1:
+        print()
+        print("ex/s end to end, run by run (in the order they ran):")
+        for row in table:
+            print(f"  {row['name']:<26}" + "  ".join(f"{v:6.1f}" for v in row["runs"]))
     print()
     print(
         "ex/s e2e: n / (model load + conversion + inference), best of the runs; ex/s inf: "
