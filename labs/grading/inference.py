@@ -41,6 +41,8 @@ from pathlib import Path
 from labs.grading import onnx_backend
 from labs.grading.errors import ErrorCode, GradingError
 
+onnx_backend.preload()  # onnx + onnxruntime: imported in the warm worker, not in each child
+
 DEFAULT_CPU_BATCH_SIZE = 16
 DEFAULT_GPU_BATCH_SIZE = 128
 THREADS_ENV = "COURSEBENCH_GRADING_THREADS"

@@ -188,3 +188,20 @@ def test_the_engine_grades_with_onnx_and_keeps_the_graph_for_the_next_job(model_
     assert onnx_backend.cached_graph(key)  # the child's export came back to this process
     with pytest.raises(ValueError):
         GradingLimits(backend="tensorrt")
+
+
+def test_the_export_traces_eager_attention_and_leaves_the_model_as_it_was(model_dir, tmp_path):
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, local_files_only=True)
+    model.eval()
+    before = model.config._attn_implementation
+    names = ["input_ids", "token_type_ids", "attention_mask"]
+
+    runner = onnx_backend.OnnxRunner.build(model, tokenizer, names, threads=1, workdir=tmp_path)
+
+    assert model.config._attn_implementation == before
+    assert list(tmp_path.iterdir()) == []  # the export's scratch folder is gone
+    batch = tokenizer(_texts(6), padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = model(**batch).logits.numpy()
+    assert onnx_backend.same_predictions(runner({k: v.numpy() for k, v in batch.items()}), expected)
