@@ -12,7 +12,6 @@ artifact: the only files served are the client, the starter script and the train
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.csv import spreadsheet_cell
 from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from core.middleware import is_htmx
 from core.permissions import require_instructor
@@ -40,6 +40,7 @@ from courseware import selectors as courseware_selectors
 from courseware.models import Membership
 from courseware.views import htmx_login_required
 from labs import selectors, services
+from labs.demo import TRAINING_CSV_NAME, training_csv_path
 from labs.forms import (
     DatasetUploadForm,
     LabForm,
@@ -107,31 +108,10 @@ def starter_download(request: HttpRequest) -> FileResponse:
     )
 
 
-TRAINING_CSV_NAME = "sentiment-train.csv"
-
-
 def _training_path(lab: Lab) -> Path | None:
-    """The lab's training CSV (labs.demo / labs.data `training_csv_path`), if there is one.
-    Never the held-out file: that lives in private storage and only graders read it."""
-    finder = None
-    for module_name in ("labs.demo", "labs.data"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        finder = getattr(module, "training_csv_path", None)
-        if finder is not None:
-            break
-    if finder is None:
-        return None
-    try:
-        path = finder(lab)
-    except Exception:  # no training data for this lab, or not generated yet
-        return None
-    if path is None:
-        return None
-    path = Path(path)
-    return path if path.is_file() else None
+    """The lab's training CSV, if it has one. Never the held-out file: that lives in private
+    storage and only graders read it."""
+    return training_csv_path(lab)
 
 
 @require_GET
@@ -575,17 +555,6 @@ def dataset_upload(request: HttpRequest, lab_id: int) -> HttpResponse:
 # --- Instructors: dashboard, per student, CSV, re-grade, cancel ----------------------------
 
 
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    # A name such as "=HYPERLINK(...)" must not become a formula in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @require_GET
 @login_required
 def results_csv(request: HttpRequest, lab_id: int) -> HttpResponse:
@@ -595,7 +564,7 @@ def results_csv(request: HttpRequest, lab_id: int) -> HttpResponse:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_csv_cell(value) for value in row])
+        writer.writerow([spreadsheet_cell(value) for value in row])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     filename = f"{lab.session.course.code}-lab-{lab.pk}-results.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

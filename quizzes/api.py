@@ -32,6 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import Pagination, error_responses, paginated_response
+from core.csv import spreadsheet_cell
 from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from core.permissions import require_instructor, require_member
 from courseware import selectors as courseware_selectors
@@ -90,24 +91,13 @@ def quiz_outline(quiz: Quiz) -> tuple[int, float]:
     return len(marks), round(sum(marks), 7)
 
 
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    # A name such as "=HYPERLINK(...)" must not become a formula in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def results_csv(table: selectors.ResultsTable) -> str:
     """A results table as CSV text (a header row, then one row per student)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow([_csv_cell(value) for value in row])
+        writer.writerow([spreadsheet_cell(value) for value in row])
     return out.getvalue()
 
 
