@@ -229,6 +229,9 @@ GRADING_SWEEP_EVERY_S = env_int("GRADING_SWEEP_EVERY_S", 60, minimum=5)
 GRADING_TASK_TIME_LIMIT_S = env_int("GRADING_TASK_TIME_LIMIT_S", 3600, minimum=60)
 # Import torch + transformers once per worker process (5-7 s) instead of once per submission.
 GRADING_WARM_UP = env_bool("GRADING_WARM_UP", True)
+# CPU threads one grading job uses; 0: one per CPU the worker may run on. With several worker
+# processes on one machine, set it to cores / concurrency (oversubscribed threads are slower).
+GRADING_THREADS = env_int("GRADING_THREADS", 0, minimum=0)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-submissions": {

@@ -260,6 +260,7 @@ def _grade_files(submission: Submission, dataset: HeldOutDataset, workdir: Path)
         timeout_s=lab.grading_timeout_s,
         memory_bytes=lab.grading_memory_bytes,
         archive=ArchiveLimits(max_upload_bytes=lab.max_upload_bytes),
+        threads=settings.GRADING_THREADS or None,
     )
     return grade(
         artifact,

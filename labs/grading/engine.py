@@ -43,8 +43,13 @@ class GradingLimits:
     # "auto" (ONNX Runtime on CPU when the job repays the conversion), "torch" or "onnx";
     # see labs/grading/onnx_backend.py. Predictions agree to 1e-4 whichever runs.
     backend: str = "auto"
+    threads: int | None = None  # CPU threads for inference; None: one per usable CPU
 
     def __post_init__(self) -> None:
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(
+                f"threads must be at least 1 (or None for one per CPU), got {self.threads}"
+            )
         if self.backend not in onnx_backend.BACKENDS:
             raise ValueError(
                 f"unknown inference backend {self.backend!r}; expected one of "
@@ -77,6 +82,7 @@ def _predict_in_child(
     max_length: int,
     batch_size: int | None,
     backend: str = "auto",
+    threads: int | None = None,
 ) -> dict:
     from labs.grading.inference import predict
 
@@ -87,6 +93,7 @@ def _predict_in_child(
         max_length=max_length,
         batch_size=batch_size,
         backend=backend,
+        num_threads=threads,
     ).as_dict()
 
 
@@ -145,6 +152,7 @@ def grade(
             limits.max_length,
             limits.batch_size,
             limits.backend,
+            limits.threads,
             limits=SandboxLimits(timeout_s=limits.timeout_s, memory_bytes=limits.memory_bytes),
         )
         isolated_s = time.perf_counter() - isolated_start

@@ -21,8 +21,8 @@ CPU; on a GPU bigger batches keep the device busy, so 128 there.
 
 Threads: one torch intra-op thread per CPU the process may run on (sched_getaffinity honours
 taskset / cpusets, unlike os.cpu_count(); 2 threads ran DistilBERT ~2x faster than 1 here).
-COURSEBENCH_GRADING_THREADS overrides it: set it to cores / Celery concurrency when several
-gradings share a machine, as oversubscribed OpenMP threads are slower than fewer threads.
+`num_threads` overrides it (the GRADING_THREADS setting on workers): set it to cores / Celery
+concurrency when several gradings share a machine, as oversubscribed threads are slower.
 
 Backend (`backend=`): "torch" runs the loop above; "onnx" exports the model to ONNX and runs the
 same batches with ONNX Runtime on CPU (fp32, verified against torch on two batches, falling back
@@ -45,7 +45,6 @@ onnx_backend.preload()  # onnx + onnxruntime: imported in the warm worker, not i
 
 DEFAULT_CPU_BATCH_SIZE = 16
 DEFAULT_GPU_BATCH_SIZE = 128
-THREADS_ENV = "COURSEBENCH_GRADING_THREADS"
 _ROBERTA_LIKE = {"roberta", "xlm-roberta", "camembert", "longformer", "bertweet", "phobert"}
 
 
@@ -83,12 +82,7 @@ class Predictions:
 
 
 def default_num_threads() -> int:
-    value = os.environ.get(THREADS_ENV, "").strip()
-    if value:
-        try:
-            return max(1, int(value))
-        except ValueError:
-            pass
+    """One per CPU this process may run on."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
@@ -304,11 +298,11 @@ def predict(
                 threads,
                 notes,
             )
-        for start in starts:
-            if runner is not None:
-                idx, batch = padded(start, "np")
-                store(idx, runner(batch))
-            else:
+        if runner is not None:
+            for idx, logits in runner.map_batches(lambda start: padded(start, "np"), starts):
+                store(idx, logits)
+        else:
+            for start in starts:
                 idx, batch = padded(start, "pt")
                 store(idx, torch_logits(batch))
     except GradingError:

@@ -82,7 +82,6 @@ _ENV_KEEP_PREFIXES = (
     "PYTORCH_",
     "TORCH_",
     "TOKENIZERS_",
-    "COURSEBENCH_GRADING_",
 )
 
 

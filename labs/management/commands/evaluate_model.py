@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from labs.grading import onnx_backend
 from labs.grading.engine import GradeResult, GradingLimits, grade
 from labs.grading.errors import GradingError
 
@@ -48,6 +49,19 @@ class Command(BaseCommand):
             default=GradingLimits.memory_bytes // _MIB,
             help="Memory cap for loading and inference, in MiB (4096).",
         )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="CPU threads for inference (default: one per CPU this process may use).",
+        )
+        parser.add_argument(
+            "--backend",
+            choices=onnx_backend.BACKENDS,
+            default="auto",
+            help="Inference backend: auto (ONNX Runtime when the job repays the conversion), "
+            "torch or onnx. Predictions agree to 1e-4 whichever runs.",
+        )
         parser.add_argument("--salt", default="", help="Salt of the public/private split.")
         parser.add_argument(
             "--public-fraction", type=float, default=0.5, help="Share of public rows (0.5)."
@@ -61,8 +75,13 @@ class Command(BaseCommand):
             raise CommandError("--timeout and --memory-mb must be positive")
         if not 0.0 <= options["public_fraction"] <= 1.0:
             raise CommandError("--public-fraction must be between 0 and 1")
+        if options["threads"] is not None and options["threads"] < 1:
+            raise CommandError("--threads must be at least 1 (leave it out for one per CPU)")
         limits = GradingLimits(
-            timeout_s=options["timeout"], memory_bytes=options["memory_mb"] * _MIB
+            timeout_s=options["timeout"],
+            memory_bytes=options["memory_mb"] * _MIB,
+            threads=options["threads"],
+            backend=options["backend"],
         )
         try:
             result = grade(
@@ -98,6 +117,7 @@ def scored_payload(result: GradeResult) -> dict:
         "public": _metrics_block(result.metrics_public),
         "private": _metrics_block(result.metrics_private),
         "timings": result.timings,
+        "backend": result.backend,
         "notes": result.notes,
         "model_labels": result.model_labels,
         "dataset_checksum": result.dataset_checksum,
@@ -118,7 +138,7 @@ def render_table(result: GradeResult, labels: list[str]) -> str:
     t = result.timings
     lines = [
         f"scored: {t['n_examples']} examples, {t['total_s']:.2f} s in all "
-        f"({t['examples_per_s']:,.0f} examples/s inference)",
+        f"({t['examples_per_s']:,.0f} examples/s inference, {result.backend})",
         "",
         f"{'':<14}" + "".join(f"{name:>10}" for name in parts),
         f"{'n':<14}" + "".join(f"{m['n']:>10}" for m in parts.values()),

@@ -124,3 +124,27 @@ def test_usage_errors_are_command_errors(no_db, files):
         call_command(
             "evaluate_model", str(files["zip"]), "--dataset", str(files["csv"]), "--labels", " , "
         )
+    with pytest.raises(CommandError, match="--threads must be at least 1"):
+        call_command(
+            "evaluate_model",
+            str(files["zip"]),
+            "--dataset",
+            str(files["csv"]),
+            "--labels",
+            LABELS,
+            "--threads",
+            "0",
+        )
+
+
+def test_the_backend_and_thread_count_can_be_chosen(no_db, files, capsys):
+    runs = {}
+    for backend in ("torch", "onnx"):
+        args = ("--labels", LABELS, "--json", "--backend", backend, "--threads", "1")
+        code, out = _run(capsys, files["zip"], "--dataset", files["csv"], *args)
+        assert code == 0
+        runs[backend] = _last_json(out)
+
+    assert runs["torch"]["backend"] == "torch" and runs["onnx"]["backend"] == "onnx"
+    assert runs["onnx"]["metrics"] == runs["torch"]["metrics"]
+    assert runs["onnx"]["timings"]["convert_s"] > 0 == runs["torch"]["timings"]["convert_s"]

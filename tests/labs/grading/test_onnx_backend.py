@@ -1,4 +1,5 @@
 import random
+import threading
 
 import numpy as np
 import pytest
@@ -205,3 +206,71 @@ def test_the_export_traces_eager_attention_and_leaves_the_model_as_it_was(model_
     with torch.no_grad():
         expected = model(**batch).logits.numpy()
     assert onnx_backend.same_predictions(runner({k: v.numpy() for k, v in batch.items()}), expected)
+
+
+def _record_length(lengths: list):
+    return lambda _module, _inputs, output: lengths.append(int(output.shape[1]))
+
+
+def test_the_graph_is_traced_with_the_last_layer_on_the_first_token_only(model_dir, tmp_path):
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, local_files_only=True)
+    model.eval()
+    names = ["input_ids", "token_type_ids", "attention_mask"]
+    last = model.bert.encoder.layer[-1]
+    traced_lengths = []  # positions the last layer returned while the exporter traced it
+    handle = last.register_forward_hook(_record_length(traced_lengths))
+
+    runner = onnx_backend.OnnxRunner.build(model, tokenizer, names, threads=1, workdir=tmp_path)
+
+    handle.remove()
+    assert traced_lengths and set(traced_lengths) == {1}  # the trace saw one position
+    assert "forward" not in vars(last)  # and the model is whole again
+    batch = tokenizer(_texts(8), padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = model(**batch).logits.numpy()
+    assert onnx_backend.same_predictions(runner({k: v.numpy() for k, v in batch.items()}), expected)
+
+
+class _FakeSession:
+    """Returns each batch's first input id as its 'logits'; optionally waits for a partner run."""
+
+    def __init__(self, barrier=None, fail_on=None):
+        self.barrier, self.fail_on = barrier, fail_on
+
+    def run(self, _outputs, feed):
+        value = int(feed["input_ids"][0, 0])
+        if self.barrier is not None:
+            self.barrier.wait()
+        if value == self.fail_on:
+            raise RuntimeError(f"batch {value} failed")
+        return [np.full((1, 3), value, dtype=np.float32)]
+
+
+def _numbered_batch(item):
+    return [item], {"input_ids": np.array([[item]])}
+
+
+def test_batches_run_in_parallel_and_come_back_in_order():
+    barrier = threading.Barrier(2, timeout=10)  # breaks unless two runs overlap
+    runner = onnx_backend.OnnxRunner(
+        session=_FakeSession(barrier), input_names=["input_ids"], workers=2
+    )
+
+    results = list(runner.map_batches(_numbered_batch, list(range(8))))
+
+    assert [rows for rows, _ in results] == [[i] for i in range(8)]
+    assert [float(logits[0, 0]) for _, logits in results] == [float(i) for i in range(8)]
+
+
+def test_a_failing_batch_raises_and_one_worker_runs_sequentially():
+    runner = onnx_backend.OnnxRunner(
+        session=_FakeSession(fail_on=3), input_names=["input_ids"], workers=2
+    )
+    with pytest.raises(RuntimeError, match="batch 3 failed"):
+        list(runner.map_batches(_numbered_batch, list(range(8))))
+
+    sequential = onnx_backend.OnnxRunner(
+        session=_FakeSession(), input_names=["input_ids"], workers=1
+    )
+    assert [rows for rows, _ in sequential.map_batches(_numbered_batch, [5, 6])] == [[5], [6]]
