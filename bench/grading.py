@@ -512,7 +512,11 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
                 "agree": agree,
                 "diff": diff,
                 "runs": each,
-                "breakdown": runs[0]["breakdown"],
+                "overheads": [r["overhead_s"] for r in runs],
+                "breakdown": {
+                    key: _median([r["breakdown"][key] for r in runs])
+                    for key in runs[0]["breakdown"]
+                },
                 "notes": runs[0]["notes"],
             }
         )
@@ -583,11 +587,16 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
         print("ex/s end to end, run by run (in the order they ran):")
         for row in table:
             print(f"  {row['name']:<26}" + "  ".join(f"{v:6.1f}" for v in row["runs"]))
+        print("engine overhead (s), run by run:")
+        for row in table:
+            if "overheads" in row:
+                print(f"  {row['name']:<26}" + "  ".join(f"{v:6.2f}" for v in row["overheads"]))
     print()
     print(
         "ex/s e2e: n / (model load + conversion + inference), best of the runs; ex/s inf: "
         "inference only; overhead: everything that is not inference (median); peak RSS: the "
-        "process's VmHWM (the engine: its grading child); agreement vs engine (warm)."
+        "process's VmHWM (the engine: its grading child); agreement vs engine (warm). "
+        "Engine overhead breakdown: medians of the runs."
     )
     for row in table:
         if "breakdown" in row:

@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 GRADING_QUEUE = "grading"
 REGRADE_QUEUE = "grading_low"
 MAX_ATTEMPTS = 3
-_ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b")
+_ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b")  # a zip with entries, or gzip
+_EMPTY_ZIP = b"PK\x05\x06"  # a zip that is only its end-of-directory record
 
 
 def _now() -> datetime:
@@ -86,6 +87,13 @@ def _check_upload(lab: Lab, upload: File) -> None:
         )
     head = upload.read(4)
     upload.seek(0)
+    if head == _EMPTY_ZIP:  # caught here, so it costs no submission from the quota
+        raise ApplicationError(
+            "invalid_archive",
+            "The zip archive is empty. Zip the folder written by `model.save_pretrained(...)` "
+            "and `tokenizer.save_pretrained(...)` (the files in it, not an empty folder).",
+            status_code=400,
+        )
     if not head.startswith(_ARCHIVE_MAGIC):
         raise ApplicationError(
             "invalid_archive",

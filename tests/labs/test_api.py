@@ -3,9 +3,11 @@ leaderboard, re-grades and cancellation."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import threading
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -262,6 +264,17 @@ def test_garbage_bytes_are_rejected_as_invalid_archive(lab, student):
 
     body = assert_error(response, 400, "invalid_archive")
     assert "save_pretrained" in body["message"]
+    assert not Submission.objects.exists()
+
+
+def test_an_empty_zip_is_rejected_at_upload_without_using_the_quota(lab, student):
+    empty = io.BytesIO()
+    zipfile.ZipFile(empty, "w").close()  # only the end-of-directory record
+
+    response = upload(token_client(student), lab, empty.getvalue(), "model.zip")
+
+    body = assert_error(response, 400, "invalid_archive")
+    assert "zip archive is empty" in body["message"] and "save_pretrained" in body["message"]
     assert not Submission.objects.exists()
 
 

@@ -129,6 +129,22 @@ def test_logits_that_differ_from_torch_fall_back_to_torch_with_a_note(model_dir,
     assert _max_diff(result.logits, reference) < 1e-4
 
 
+def test_a_graph_wrong_only_on_padded_rows_is_caught_by_the_probe(model_dir, monkeypatch):
+    real_call = onnx_backend.OnnxRunner.__call__
+
+    def wrong_where_padded(self, batch):
+        logits = real_call(self, batch)
+        padded = (np.asarray(batch["attention_mask"]) == 0).any(axis=1)
+        return logits + 1e-3 * padded[:, None]
+
+    monkeypatch.setattr(onnx_backend.OnnxRunner, "__call__", wrong_where_padded)
+
+    result = predict(model_dir, _texts(10), label_order=[0, 1, 2], backend="onnx")
+
+    assert result.backend == "torch"
+    assert any("differed from PyTorch" in note for note in result.notes)
+
+
 def test_auto_picks_torch_for_a_tiny_job_without_a_note(model_dir):
     result = predict(model_dir, _texts(10), label_order=[0, 1, 2])  # backend="auto"
 
