@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from labs.grading import sandbox
 from labs.grading.errors import ErrorCode, GradingError
 from labs.grading.sandbox import SandboxLimits, run_isolated
 
@@ -210,6 +211,7 @@ def test_warm_up_imports_the_libraries_once_without_initialising_cuda():
     warm_up()
 
     assert "transformers.models.bert.modeling_bert" in sys.modules
+    assert sandbox._LOADING_WARM  # a tiny model was loaded once, in this process
     assert warm_up() == 0.0  # already warm
     assert not torch.cuda.is_initialized()
     assert os.environ.get("PYTORCH_NVML_BASED_CUDA_CHECK") == "1"
