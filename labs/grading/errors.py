@@ -34,3 +34,23 @@ class GradingError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code.value}: {self.message}"
+
+
+def first_line(exc: BaseException, *, limit: int = 300) -> str:
+    """`Type: first line of the message`, at most `limit` characters: what a fix-it message
+    quotes of a library's exception (its full text can be pages of tensor shapes)."""
+    text = str(exc).strip()
+    line = text.splitlines()[0].strip() if text else ""
+    line = f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def is_memory_error(exc: BaseException) -> bool:
+    """MemoryError, or torch's allocator failing (CPU or CUDA) - an out-of-memory, not a bug."""
+    if isinstance(exc, MemoryError):
+        return True
+    text = str(exc).lower()
+    return type(exc).__name__ == "OutOfMemoryError" or any(
+        marker in text
+        for marker in ("can't allocate memory", "cannot allocate memory", "out of memory")
+    )

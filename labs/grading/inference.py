@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labs.grading import onnx_backend
-from labs.grading.errors import ErrorCode, GradingError
+from labs.grading.errors import ErrorCode, GradingError, first_line, is_memory_error
 
 onnx_backend.preload()  # onnx + onnxruntime: imported in the warm worker, not in each child
 
@@ -101,28 +101,10 @@ def pick_device(device: str | None = None) -> str:
     return "cpu"
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    line = text.splitlines()[0].strip() if text else ""
-    line = f"{type(exc).__name__}: {line}" if line else type(exc).__name__
-    return line if len(line) <= 300 else line[:297] + "..."
-
-
-def is_memory_error(exc: BaseException) -> bool:
-    """MemoryError, or torch's allocator failing (CPU or CUDA) - an out-of-memory, not a bug."""
-    if isinstance(exc, MemoryError):
-        return True
-    text = str(exc).lower()
-    return type(exc).__name__ == "OutOfMemoryError" or any(
-        marker in text
-        for marker in ("can't allocate memory", "cannot allocate memory", "out of memory")
-    )
-
-
 def _load_failed(what: str, exc: BaseException) -> GradingError:
     return GradingError(
         ErrorCode.LOAD_FAILED,
-        f"transformers could not load the {what}: {_first_line(exc)}. Check that the upload is "
+        f"transformers could not load the {what}: {first_line(exc)}. Check that the upload is "
         "the output of save_pretrained() for both the model and its tokenizer, from a recent "
         "transformers version, and that it loads locally with AutoTokenizer.from_pretrained(dir) "
         "and AutoModelForSequenceClassification.from_pretrained(dir).",
@@ -242,7 +224,7 @@ def predict(
             raise
         raise GradingError(
             ErrorCode.LOAD_FAILED,
-            f"the tokenizer failed on the held-out texts: {_first_line(exc)}. "
+            f"the tokenizer failed on the held-out texts: {first_line(exc)}. "
             "Check that the tokenizer saved with the model is the one it was trained with.",
         ) from exc
     keys = [k for k in keys if k in encoded]
@@ -312,7 +294,7 @@ def predict(
             raise
         raise GradingError(
             ErrorCode.LOAD_FAILED,
-            f"the model loaded but failed while predicting: {_first_line(exc)}. This usually "
+            f"the model loaded but failed while predicting: {first_line(exc)}. This usually "
             "means the tokenizer does not match the model (vocabulary size, max length).",
         ) from exc
     convert_s = float(convert.get("convert_s", 0.0))
@@ -396,7 +378,7 @@ def _start_onnx(probes, torch_logits, keys, tokenizer, model, threads, notes):
         except Exception as exc:
             if is_memory_error(exc):
                 raise
-            return fallback(f"the ONNX session failed ({_first_line(exc)})")
+            return fallback(f"the ONNX session failed ({first_line(exc)})")
         if not onnx_backend.same_predictions(ours, reference):
             diff = onnx_backend.max_abs_diff(ours, reference)
             return fallback(

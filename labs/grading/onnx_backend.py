@@ -92,6 +92,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labs.grading import first_token
+from labs.grading.errors import first_line, is_memory_error
 
 BACKENDS = ("auto", "torch", "onnx")
 ONNX_OPSET = 17
@@ -413,9 +414,11 @@ class OnnxRunner:
             try:
                 graph = export_graph(model, tokenizer, input_names, scratch)
             except Exception as exc:
-                if _is_memory_error(exc):
+                if is_memory_error(exc):
                     raise
-                raise OnnxUnavailable(f"the ONNX export failed ({_first_line(exc)})") from exc
+                raise OnnxUnavailable(
+                    f"the ONNX export failed ({first_line(exc, limit=200)})"
+                ) from exc
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
             exported = {"key": key, "graph": graph}
@@ -462,10 +465,10 @@ class OnnxRunner:
         except OnnxUnavailable:
             raise
         except Exception as exc:
-            if _is_memory_error(exc):
+            if is_memory_error(exc):
                 raise
             raise OnnxUnavailable(
-                f"ONNX Runtime could not load the exported graph ({_first_line(exc)})"
+                f"ONNX Runtime could not load the exported graph ({first_line(exc, limit=200)})"
             ) from exc
         timings["session_s"] = time.perf_counter() - started
         feeds = [i.name for i in session.get_inputs()]
@@ -527,16 +530,3 @@ def same_predictions(onnx_logits, torch_logits, tolerance: float = VERIFY_TOLERA
     if not diff < tolerance:
         return False
     return bool(np.array_equal(np.argmax(onnx_logits, axis=-1), np.argmax(torch_logits, axis=-1)))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    line = text.splitlines()[0].strip() if text else ""
-    line = f"{type(exc).__name__}: {line}" if line else type(exc).__name__
-    return line if len(line) <= 200 else line[:197] + "..."
-
-
-def _is_memory_error(exc: BaseException) -> bool:
-    from labs.grading.inference import is_memory_error
-
-    return is_memory_error(exc)

@@ -51,7 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from labs.grading.errors import ErrorCode, GradingError
+from labs.grading.errors import ErrorCode, GradingError, is_memory_error
 
 logger = logging.getLogger(__name__)
 
@@ -534,8 +534,6 @@ def _child_main(conn, workdir: str, limits: SandboxLimits, fn, args, kwargs) -> 
         except GradingError as exc:
             outcome.append({"kind": "error", "code": exc.code.value, "message": exc.message})
         except BaseException as exc:
-            from labs.grading.inference import is_memory_error
-
             if is_memory_error(exc):
                 outcome.append({"kind": "oom"})
             else:

@@ -1,12 +1,14 @@
-import random
-
 import pytest
-import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from labs.grading.errors import ErrorCode, GradingError
 from labs.grading.inference import predict
-from tests.labs.grading.tiny import SAMPLE_ROWS, VOCAB_TEXTS, build_tiny_model
+from tests.labs.grading.tiny import (
+    VOCAB_TEXTS,
+    argmax,
+    build_tiny_model,
+    mixed_length_texts,
+    one_at_a_time_logits,
+)
 
 
 @pytest.fixture(scope="module")
@@ -15,39 +17,16 @@ def model_dir(tmp_path_factory):
 
 
 def _texts(n: int = 40) -> list[str]:
-    """Texts of very different lengths, in no particular order."""
-    words = " ".join(VOCAB_TEXTS).split()
-    rng = random.Random(5)
-    texts = [text for text, _ in SAMPLE_ROWS]
-    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 60))) for _ in range(n)]
-    rng.shuffle(texts)
-    return texts
-
-
-def _naive(model_dir, texts, max_length=512):
-    """One text at a time, no padding: the reference the batched path must reproduce."""
-    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir, local_files_only=True)
-    model.eval()
-    rows = []
-    with torch.no_grad():
-        for text in texts:
-            enc = tokenizer(text, truncation=True, max_length=max_length, return_tensors="pt")
-            rows.append(model(**enc).logits[0].tolist())
-    return rows
-
-
-def _argmax(row):
-    return max(range(len(row)), key=row.__getitem__)
+    return mixed_length_texts(n, seed=5)
 
 
 def test_batched_predictions_equal_a_one_at_a_time_forward_pass(model_dir):
     texts = _texts()
-    reference = _naive(model_dir, texts)
+    reference = one_at_a_time_logits(model_dir, texts)
 
     result = predict(model_dir, texts, label_order=[0, 1, 2], batch_size=8)
 
-    assert result.pred == [_argmax(row) for row in reference]
+    assert result.pred == [argmax(row) for row in reference]
     assert len(set(result.pred)) > 1  # the tiny model is not a constant classifier
     diff = max(
         abs(a - b)
@@ -62,12 +41,12 @@ def test_batched_predictions_equal_a_one_at_a_time_forward_pass(model_dir):
 
 def test_label_order_maps_model_outputs_to_lab_label_indexes(model_dir):
     texts = _texts(10)
-    reference = _naive(model_dir, texts)
+    reference = one_at_a_time_logits(model_dir, texts)
     order = [2, 0, 1]  # model output 0 is lab label 2, ...
 
     result = predict(model_dir, texts, label_order=order)
 
-    assert result.pred == [order[_argmax(row)] for row in reference]
+    assert result.pred == [order[argmax(row)] for row in reference]
     for ours, ref in zip(result.logits, reference, strict=True):
         for model_index, lab_index in enumerate(order):
             assert ours[lab_index] == pytest.approx(ref[model_index], abs=1e-4)
@@ -88,8 +67,8 @@ def test_long_texts_are_truncated_to_max_length_and_counted(model_dir):
 
     result = predict(model_dir, texts, label_order=[0, 1, 2], max_length=16)
 
-    reference = _naive(model_dir, texts, max_length=16)
-    assert result.pred == [_argmax(row) for row in reference]
+    reference = one_at_a_time_logits(model_dir, texts, max_length=16)
+    assert result.pred == [argmax(row) for row in reference]
     assert result.n_truncated == 1 and result.max_length == 16
     assert any("truncated" in note for note in result.notes)
 

@@ -1,4 +1,3 @@
-import random
 import threading
 
 import numpy as np
@@ -9,7 +8,14 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from labs.grading import onnx_backend
 from labs.grading.engine import GradingLimits, grade
 from labs.grading.inference import predict
-from tests.labs.grading.tiny import SAMPLE_ROWS, VOCAB_TEXTS, build_tiny_model, write_dataset
+from tests.labs.grading.tiny import (
+    SAMPLE_ROWS,
+    argmax,
+    build_tiny_model,
+    mixed_length_texts,
+    one_at_a_time_logits,
+    write_dataset,
+)
 
 LABELS = ["negative", "neutral", "positive"]
 
@@ -27,42 +33,23 @@ def _empty_graph_cache():
 
 
 def _texts(n: int = 40) -> list[str]:
-    """1 to 60 words each, shuffled: every batch of the sorted loop pads some rows."""
-    words = " ".join(VOCAB_TEXTS).split()
-    rng = random.Random(11)
-    texts = [text for text, _ in SAMPLE_ROWS]
-    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 60))) for _ in range(n)]
-    rng.shuffle(texts)
-    return texts
-
-
-def _naive(model_dir, texts):
-    """One text at a time, no padding: the reference both backends must reproduce."""
-    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir, local_files_only=True)
-    model.eval()
-    with torch.no_grad():
-        return [model(**tokenizer(text, return_tensors="pt")).logits[0].tolist() for text in texts]
+    return mixed_length_texts(n, seed=11)
 
 
 def _max_diff(a, b) -> float:
     return max(abs(x - y) for ra, rb in zip(a, b, strict=True) for x, y in zip(ra, rb, strict=True))
 
 
-def _argmax(row):
-    return max(range(len(row)), key=row.__getitem__)
-
-
 def test_onnx_predictions_are_identical_to_torch_on_padded_batches(model_dir):
     texts = _texts()
-    reference = _naive(model_dir, texts)
+    reference = one_at_a_time_logits(model_dir, texts)
 
     on_torch = predict(model_dir, texts, label_order=[0, 1, 2], batch_size=8, backend="torch")
     on_onnx = predict(model_dir, texts, label_order=[0, 1, 2], batch_size=8, backend="onnx")
 
     assert on_torch.backend == "torch" and on_onnx.backend == "onnx"
     assert on_onnx.notes == []
-    assert on_onnx.pred == on_torch.pred == [_argmax(row) for row in reference]
+    assert on_onnx.pred == on_torch.pred == [argmax(row) for row in reference]
     assert len(set(on_onnx.pred)) > 1  # not a constant classifier
     assert _max_diff(on_onnx.logits, on_torch.logits) < 1e-4
     assert _max_diff(on_onnx.logits, reference) < 1e-4
@@ -73,12 +60,12 @@ def test_onnx_predictions_are_identical_to_torch_on_padded_batches(model_dir):
 def test_one_padded_batch_and_a_permuted_label_order(model_dir):
     texts = _texts(20)
     order = [2, 0, 1]
-    reference = _naive(model_dir, texts)
+    reference = one_at_a_time_logits(model_dir, texts)
 
     result = predict(model_dir, texts, label_order=order, batch_size=64, backend="onnx")
 
     assert result.backend == "onnx"
-    assert result.pred == [order[_argmax(row)] for row in reference]
+    assert result.pred == [order[argmax(row)] for row in reference]
     for ours, ref in zip(result.logits, reference, strict=True):
         for model_index, lab_index in enumerate(order):
             assert ours[lab_index] == pytest.approx(ref[model_index], abs=1e-4)
@@ -111,7 +98,7 @@ def test_a_failed_export_falls_back_to_torch_with_a_note(model_dir, monkeypatch)
 
     assert result.backend == "torch" and result.onnx_graph is None
     assert any("ONNX export failed" in note and "frobnicate" in note for note in result.notes)
-    assert result.pred == [_argmax(row) for row in _naive(model_dir, texts)]
+    assert result.pred == [argmax(row) for row in one_at_a_time_logits(model_dir, texts)]
 
 
 def test_logits_that_differ_from_torch_fall_back_to_torch_with_a_note(model_dir, monkeypatch):
@@ -125,7 +112,7 @@ def test_logits_that_differ_from_torch_fall_back_to_torch_with_a_note(model_dir,
 
     assert result.backend == "torch" and result.onnx_graph is None
     assert any("differed from PyTorch" in note for note in result.notes)
-    reference = _naive(model_dir, texts)
+    reference = one_at_a_time_logits(model_dir, texts)
     assert _max_diff(result.logits, reference) < 1e-4
 
 
@@ -178,7 +165,7 @@ def test_the_auto_rule_weighs_the_estimated_saving_against_the_conversion(model_
         plan([30], requested="tensorrt")
 
 
-def test_same_predictions_needs_both_the_tolerance_and_the_argmax():
+def test_same_predictions_needs_both_the_tolerance_and_theargmax():
     torch_logits = np.array([[0.0, 1.0, 0.5], [2.0, 1.0, 0.0]], dtype=np.float32)
     assert onnx_backend.same_predictions(torch_logits + 5e-5, torch_logits)
     assert not onnx_backend.same_predictions(torch_logits + 2e-4, torch_logits)

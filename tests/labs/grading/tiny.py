@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import tarfile
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -117,6 +118,38 @@ def build_tiny_model(
     model.save_pretrained(directory, safe_serialization=True)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+def mixed_length_texts(n: int = 40, *, seed: int) -> list[str]:
+    """SAMPLE_ROWS' texts plus `n` of 1 to 60 vocabulary words, shuffled: every batch of a
+    length-sorted loop pads some rows."""
+    words = " ".join(VOCAB_TEXTS).split()
+    rng = random.Random(seed)
+    texts = [text for text, _ in SAMPLE_ROWS]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 60))) for _ in range(n)]
+    rng.shuffle(texts)
+    return texts
+
+
+def one_at_a_time_logits(model_dir: Path, texts: Iterable[str], max_length: int = 512):
+    """One text at a time, no padding: the reference every batched backend must reproduce."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, local_files_only=True)
+    model.eval()
+    rows = []
+    with torch.no_grad():
+        for text in texts:
+            enc = tokenizer(text, truncation=True, max_length=max_length, return_tensors="pt")
+            rows.append(model(**enc).logits[0].tolist())
+    return rows
+
+
+def argmax(row: Sequence[float]) -> int:
+    """The first maximum, as torch.argmax."""
+    return max(range(len(row)), key=row.__getitem__)
 
 
 def _normalise_rows(rows: Iterable) -> list[dict]:
