@@ -108,18 +108,12 @@ def starter_download(request: HttpRequest) -> FileResponse:
     )
 
 
-def _training_path(lab: Lab) -> Path | None:
-    """The lab's training CSV, if it has one. Never the held-out file: that lives in private
-    storage and only graders read it."""
-    return training_csv_path(lab)
-
-
 @require_GET
 @login_required
 def training_download(request: HttpRequest, lab_id: int) -> FileResponse:
     """The lab's training set (not secret), for members of the course only."""
     lab, _role = selectors.lab_get(user=request.user, lab_id=lab_id)
-    path = _training_path(lab)
+    path = training_csv_path(lab)  # never the held-out file: that is in private storage
     if path is None:
         raise NotFoundError("This lab has no training data to download.")
     return FileResponse(
@@ -268,7 +262,7 @@ def _lab_context(request: HttpRequest, lab: Lab, role: str) -> dict[str, Any]:
         "is_instructor": instructor,
         "phase": selectors.lab_phase(lab=lab, now=now),
         "has_dataset": dataset is not None,
-        "has_training": _training_path(lab) is not None,
+        "has_training": training_csv_path(lab) is not None,
         "has_starter": _starter_path().is_file(),
         "now": now,
     }

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core.exceptions import ApplicationError, NotFoundError
 from core.permissions import require_instructor, require_member
 from courseware.models import Course, Membership, Session
+from courseware.selectors import course_students
 from quizzes import access, grading, presentation, statistics
 from quizzes.content import DESCRIPTION, ESSAY
 from quizzes.gift import export_gift
@@ -29,7 +29,6 @@ from quizzes.models import (
 )
 from quizzes.review import DURING, EVERYTHING, NOTHING, normalise_review_options, review_window
 
-User = get_user_model()
 INSTRUCTOR = Membership.Role.INSTRUCTOR
 
 
@@ -435,14 +434,7 @@ def quiz_results(*, quiz: Quiz) -> ResultsTable:
         "needs_grading",
         *[f"Q{position} /{mark:g}" for position, mark in slots],
     ]
-    students = (
-        User.objects.filter(
-            memberships__course_id=quiz.session.course_id,
-            memberships__role=Membership.Role.STUDENT,
-        )
-        .order_by("last_name", "first_name", "username")
-        .distinct()
-    )
+    students = course_students(course=quiz.session.course)
     attempts: dict[int, list[Attempt]] = {}
     for attempt in (
         Attempt.objects.filter(quiz=quiz, state=Attempt.State.FINISHED)
@@ -641,14 +633,7 @@ class OverrideRow:
 
 def quiz_override_rows(*, quiz: Quiz) -> list[OverrideRow]:
     """Every student of the quiz's course (by name), whether or not they have an override."""
-    students = (
-        User.objects.filter(
-            memberships__course_id=quiz.session.course_id,
-            memberships__role=Membership.Role.STUDENT,
-        )
-        .order_by("last_name", "first_name", "username")
-        .distinct()
-    )
+    students = course_students(course=quiz.session.course)
     overrides = {o.user_id: o for o in QuizOverride.objects.filter(quiz=quiz)}
     used = dict(
         Attempt.objects.filter(quiz=quiz)

@@ -241,7 +241,7 @@ def test_the_training_csv_is_served_to_members_only(
 ):
     train = tmp_path / "train.csv"
     train.write_text("text,label\nhello there,neutral\n")
-    monkeypatch.setattr(views, "_training_path", lambda _lab: train)
+    monkeypatch.setattr(views, "training_csv_path", lambda _lab: train)
     url = reverse("labs:training-download", args=[lab.pk])
 
     client = Client()
