@@ -29,6 +29,12 @@ class ApplicationError(Exception):
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, **self.extra}
 
+    @property
+    def denies_access(self) -> bool:
+        """403 or 404: the portal lets its handler render the error page for these, where
+        other refusals are shown as a message on the page the user is on."""
+        return self.status_code in (403, 404)
+
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 

@@ -487,7 +487,7 @@ def lab_edit(request: HttpRequest, lab_id: int) -> HttpResponse:
         except ValidationError as exc:
             _apply_validation_error(form, exc)
         except ApplicationError as exc:
-            if exc.status_code in (403, 404):
+            if exc.denies_access:
                 raise
             form.add_error("labels" if exc.code == "labels_locked" else None, exc.message)
         else:
@@ -679,7 +679,7 @@ def lab_regrade(request: HttpRequest, lab_id: int) -> HttpResponse:
     try:
         count = services.lab_regrade(lab=lab, user=request.user)
     except ApplicationError as exc:
-        if exc.status_code in (403, 404):
+        if exc.denies_access:
             raise
         messages.error(request, exc.message)
     else:
@@ -698,7 +698,7 @@ def submission_cancel(request: HttpRequest, submission_id: int) -> HttpResponse:
     try:
         services.submission_cancel(submission=submission, user=request.user)
     except ApplicationError as exc:
-        if exc.status_code in (403, 404):
+        if exc.denies_access:
             raise
         messages.error(request, exc.message)
     else:

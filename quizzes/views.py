@@ -143,7 +143,7 @@ def attempt_start(request: HttpRequest, quiz_id: int) -> HttpResponse:
     try:
         attempt = services.attempt_start(quiz=quiz, user=request.user)
     except ApplicationError as exc:
-        if exc.status_code in (403, 404):
+        if exc.denies_access:
             raise
         messages.error(request, exc.message)
         return redirect("quiz-detail", quiz_id=quiz.pk)
@@ -443,7 +443,7 @@ def essay_mark(request: HttpRequest, attempt_id: int, slot: int) -> HttpResponse
                 comment=form.cleaned_data["comment"],
             )
         except ApplicationError as exc:
-            if exc.status_code in (403, 404):
+            if exc.denies_access:
                 raise
             messages.error(request, f"{student}: {exc.message}")
         else:
@@ -463,7 +463,7 @@ def question_regrade(request: HttpRequest, question_id: int) -> HttpResponse:
     try:
         summary = services.question_regrade(question=question, actor=request.user)
     except ApplicationError as exc:
-        if exc.status_code in (403, 404):
+        if exc.denies_access:
             raise
         messages.error(request, exc.message)
         return redirect(back)
@@ -621,7 +621,7 @@ BANK_PAGE = 100
 
 def _service_error_to_form(form, exc: ApplicationError) -> None:
     """Show a service's refusal on the form: on the field it concerns, or above the form."""
-    if exc.status_code in (403, 404):
+    if exc.denies_access:
         raise exc
     field, message = _ERROR_FIELDS.get(exc.code), exc.message
     if exc.code == "invalid" and "quiz_closes_after_opening" in message:
@@ -789,7 +789,7 @@ def quiz_questions_add(request: HttpRequest, quiz_id: int) -> HttpResponse:
                     quiz=quiz, question=question, mark=form.cleaned_data["mark"]
                 )
     except ApplicationError as exc:
-        if exc.status_code in (403, 404):
+        if exc.denies_access:
             raise
         messages.error(request, f"Nothing was added: {exc.message}")
         return redirect(back)
@@ -822,7 +822,7 @@ def quiz_questions_random(request: HttpRequest, quiz_id: int) -> HttpResponse:
             mark=data["mark"],
         )
     except ApplicationError as exc:
-        if exc.status_code in (403, 404):
+        if exc.denies_access:
             raise
         messages.error(request, f"Nothing was added: {exc.message}")
         return redirect(back)
@@ -845,7 +845,7 @@ def quiz_slot_remove(request: HttpRequest, quiz_id: int, slot_id: int) -> HttpRe
     try:
         services.quiz_slot_remove(slot=slot)
     except ApplicationError as exc:
-        if exc.status_code in (403, 404):
+        if exc.denies_access:
             raise
         messages.error(request, f"“{name}” was not removed: {exc.message}")
     else:

@@ -186,3 +186,10 @@ def test_a_django_validation_error_without_fields_is_non_field_errors():
 
 def test_other_exceptions_are_left_to_django():
     assert exception_handler(RuntimeError("boom"), {}) is None
+
+
+def test_only_forbidden_and_not_found_errors_deny_access():
+    assert NotFoundError().denies_access and PermissionDeniedError().denies_access
+    assert ApplicationError("gone", "Moved.", status_code=404).denies_access
+    assert not ApplicationError("quota_exceeded", "No more today.", status_code=429).denies_access
+    assert not ApplicationError("invalid", "Fix the form.").denies_access
