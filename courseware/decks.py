@@ -22,6 +22,8 @@ from functools import cache
 import nh3
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from core.exceptions import ApplicationError
@@ -74,23 +76,25 @@ def parse_deck(source: str) -> ParsedDeck:
     front matter or lacks a session number or title."""
     lines = _as_text(source).split("\n")
     front_matter, body_start = _read_front_matter(lines)
-    sources = _split_slides(lines[body_start:], first_line=body_start + 1)
-    if not sources:
+    sources = _split_slides(
+        lines[body_start:], first_line=body_start + 1, front_matter=front_matter
+    )
+    if not any(line.strip() for source in sources for line in source.lines):
         raise DeckError("The deck has no slides: add slide content after the front matter.")
     slides = _parse_slides(sources, initial_class=str(front_matter.get("class") or ""))
     number, title = _number_and_title(front_matter, slides, lines)
-    course_code, course_title = _course(slides[0])
-    objectives_slide = _first_slide_with_heading(slides, _is_objectives_heading)
-    homework_slide = _first_slide_with_heading(slides, _is_homework_heading)
+    course_code, course_title = _course(next((s for s in slides if s.tokens), slides[0]))
+    objectives = _first_run_with_heading(slides, _is_objectives_heading)
+    homework = _first_run_with_heading(slides, _is_homework_heading)
     return ParsedDeck(
         number=number,
         title=title,
         lecturer=_lecturer(front_matter, slides, lines),
-        objectives=_top_level_items(objectives_slide.tokens) if objectives_slide else [],
-        homework=_top_level_items(homework_slide.tokens) if homework_slide else [],
+        objectives=[item for slide in objectives for item in _top_level_items(slide.tokens)],
+        homework=[item for slide in homework for item in _top_level_items(slide.tokens)],
         slides=[parsed.slide for parsed in slides],
         front_matter=front_matter,
-        homework_intro=_top_level_paragraphs(homework_slide.tokens) if homework_slide else "",
+        homework_intro=_joined_paragraphs(homework),
         date=_deck_date(front_matter, lines),
         course_code=_front_matter_str(front_matter, "course") or course_code,
         course_title=course_title,
@@ -175,9 +179,6 @@ def _front_matter_str(front_matter: dict, key: str) -> str:
 
 # --- Splitting into slides -------------------------------------------------------------------
 
-_FENCE_OPEN = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-_FENCE_CLOSE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*$")
-
 
 @dataclass(frozen=True)
 class _SlideSource:
@@ -185,51 +186,73 @@ class _SlideSource:
     lines: list[str]
 
 
-def _opens_fence(line: str) -> str | None:
-    match = _FENCE_OPEN.match(line)
-    if not match:
-        return None
-    fence = match["fence"]
-    # CommonMark: a backtick fence's info string may not contain backticks (that is inline code).
-    if fence[0] == "`" and "`" in match["info"]:
-        return None
-    return fence
-
-
-def _closes_fence(line: str, fence: str) -> bool:
-    match = _FENCE_CLOSE.match(line)
-    return bool(match) and match["fence"][0] == fence[0] and len(match["fence"]) >= len(fence)
-
-
-def _split_slides(lines: list[str], *, first_line: int) -> list[_SlideSource]:
+def _split_slides(lines: list[str], *, first_line: int, front_matter: dict) -> list[_SlideSource]:
+    """Split the body where Marpit does: at every top-level horizontal rule (`---`, `***`,
+    `___`, indented up to three spaces) and, with `headingDivider`, before those headings.
+    Splitting the parsed token stream rather than the lines means a `---` inside fenced code
+    or inside an HTML comment (a hidden solution) never starts a slide, and `Text` directly
+    above `---` is a heading, as in Marp. Each slide is then parsed on its own, which gives
+    the same blocks because slides only ever split between top-level blocks."""
+    tokens = _markdown().parse("\n".join(lines))
     slides: list[_SlideSource] = []
-    current: list[str] = []
-    start = first_line
-    fence: str | None = None
-    for line_no, line in enumerate(lines, start=first_line):
-        if fence:
-            if _closes_fence(line, fence):
-                fence = None
-        elif _SEPARATOR.match(line):
-            slides.append(_SlideSource(start, current))
-            current, start = [], line_no + 1
-            continue
-        else:
-            fence = _opens_fence(line)
-        current.append(line)
-    slides.append(_SlideSource(start, current))
-    return _drop_blank_ends(slides)
-
-
-def _drop_blank_ends(slides: list[_SlideSource]) -> list[_SlideSource]:
-    def blank(slide: _SlideSource) -> bool:
-        return not "".join(slide.lines).strip()
-
-    while slides and blank(slides[0]):
-        slides.pop(0)
-    while slides and blank(slides[-1]):
-        slides.pop()
+    start = 0
+    for line, skip in _slide_breaks(tokens, _heading_divider(front_matter, tokens)):
+        slides.append(_SlideSource(first_line + start, lines[start:line]))
+        start = line + skip
+    slides.append(_SlideSource(first_line + start, lines[start:]))
     return slides
+
+
+def _slide_breaks(tokens: list[Token], divider_tags: set[str]) -> list[tuple[int, int]]:
+    """(line, lines to drop) of each slide break: a rule is dropped, a dividing heading opens
+    the next slide. Marpit divides at a heading only once something visible precedes it,
+    and at any nesting depth; a rule divides only at the top level."""
+    breaks: list[tuple[int, int]] = []
+    seen_visible = False
+    for token in tokens:
+        if token.map is not None:
+            if token.type == "hr" and token.level == 0:
+                breaks.append((token.map[0], 1))
+            elif token.type == "heading_open" and token.tag in divider_tags and seen_visible:
+                breaks.append((token.map[0], 0))
+        seen_visible = seen_visible or not token.hidden
+    return breaks
+
+
+def _heading_divider(front_matter: dict, tokens: list[Token]) -> set[str]:
+    """The heading tags Marp's `headingDivider` global directive divides at. Like every
+    global directive, the last one in the deck (front matter first, then comments) wins."""
+    tags: set[str] = set()
+    values = [front_matter["headingDivider"]] if "headingDivider" in front_matter else []
+    values += [
+        directives["headingDivider"]
+        for token in _comment_tokens(tokens)
+        for comment in _comments_in(token.markup, None)
+        if (directives := _as_directives(comment.text)) is not None
+        and "headingDivider" in directives
+    ]
+    for value in values:
+        levels = _heading_levels(value)
+        if levels is not None:
+            tags = {f"h{level}" for level in levels}
+    return tags
+
+
+def _heading_levels(value: object) -> list[int] | None:
+    """Levels as Marpit reads them: `2` means h1 and h2, `[1, 3]` exactly those, `false`
+    none; anything else leaves the previous value (None)."""
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return None
+    if value is False:
+        return []
+    if isinstance(value, list):
+        return [level for level in range(1, 7) if level in value or str(level) in value]
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 6:
+        return list(range(1, value + 1))
+    return None
 
 
 # --- One slide: comments, directives, rendering ----------------------------------------------
@@ -242,10 +265,15 @@ _MARP_DIRECTIVES = frozenset(
         "backgroundRepeat", "backgroundSize", "color",
     }
 )  # fmt: skip
-_COMMENT = re.compile(r"<!--(.*?)(?:-->|\Z)", re.S)
+_COMMENT = re.compile(r"<!--+(.*?)(?:--+>|\Z)", re.S)
 _DIRECTIVE_LINE = re.compile(r"^\s*(?P<key>_?[A-Za-z]+)\s*:\s*(?P<value>.*?)\s*$")
 # Marp's fitting-header marker, `# <!-- fit --> Title`, is markup rather than a note.
 _NOT_NOTES = frozenset({"", "fit"})
+# Tool comments that Marp does not count as notes (prettier, markdownlint, remark-lint).
+_MAGIC_COMMENT = re.compile(
+    r"^(?:prettier-ignore(?:-(?:start|end))?|markdownlint-(?:(?:disable|enable).*|capture|restore)"
+    r"|lint (?:disable|enable|ignore).*)$"
+)
 
 
 @dataclass(frozen=True)
@@ -253,6 +281,7 @@ class _Comment:
     raw: str
     text: str
     map: tuple[int, int] | None  # the slide lines of the token that held it
+    whole_lines: bool = False  # a block comment: its lines go entirely, as in Marp
 
 
 @dataclass(frozen=True)
@@ -287,7 +316,7 @@ def _parse_slide(
         found = _as_directives(comment.text)
         if found is not None:
             directives.update(found)
-        elif comment.text not in _NOT_NOTES:
+        elif comment.text not in _NOT_NOTES and not _MAGIC_COMMENT.match(comment.text):
             notes.append(comment.text)
     # Marp: `class` applies to this and later slides, `_class` to this slide only.
     inherited_class = directives.get("class", inherited_class)
@@ -307,24 +336,41 @@ def _parse_slide(
 
 
 def _take_comments(tokens: list[Token]) -> list[_Comment]:
-    """Remove HTML comments from raw-HTML tokens (never from code) and return them in order."""
+    """Collect the slide's HTML comments in order: Marp comments (never rendered), then any
+    comment inside a raw HTML block, which is cut out of the block. Code stays code."""
     comments: list[_Comment] = []
     for token in tokens:
         where = (token.map[0], token.map[1]) if token.map else None
-        if token.type == "html_block":
+        if token.type == _MARP_COMMENT:
+            comments += _comments_in(token.markup, where, whole_lines=True)
+        elif token.type == "html_block":
             comments += _comments_in(token.content, where)
             remaining = _COMMENT.sub("", token.content)
             token.content = remaining if remaining.strip() else ""
         elif token.type == "inline":
             for child in token.children or []:
-                if child.type == "html_inline" and child.content.startswith("<!--"):
-                    comments += _comments_in(child.content, where)
-                    child.content = ""
+                if child.type == _MARP_COMMENT:
+                    comments += _comments_in(child.markup, where)
     return comments
 
 
-def _comments_in(raw_html: str, where: tuple[int, int] | None) -> list[_Comment]:
-    return [_Comment(m[0], _note_text(m[1]), where) for m in _COMMENT.finditer(raw_html)]
+def _comment_tokens(tokens: list[Token]) -> list[Token]:
+    """Every Marp comment token, block or inline, in deck order."""
+    found = []
+    for token in tokens:
+        if token.type == _MARP_COMMENT:
+            found.append(token)
+        elif token.type == "inline":
+            found += [child for child in token.children or [] if child.type == _MARP_COMMENT]
+    return found
+
+
+def _comments_in(
+    raw_html: str, where: tuple[int, int] | None, *, whole_lines: bool = False
+) -> list[_Comment]:
+    return [
+        _Comment(m[0], _note_text(m[1]), where, whole_lines) for m in _COMMENT.finditer(raw_html)
+    ]
 
 
 def _note_text(comment_body: str) -> str:
@@ -363,7 +409,11 @@ def _markdown_without_comments(lines: list[str], comments: list[_Comment]) -> st
     for comment in comments:
         if comment.map:
             by_range.setdefault(comment.map, []).append(comment.raw)
+    whole = {comment.map for comment in comments if comment.whole_lines}
     for (start, end), raws in sorted(by_range.items(), reverse=True):
+        if (start, end) in whole:
+            del lines[start:end]
+            continue
         region = "\n".join(lines[start:end])
         for raw in raws:
             whole_line = re.compile(rf"^[ \t]*{re.escape(raw)}[ \t]*(?:\n|\Z)", re.M)
@@ -397,8 +447,59 @@ _MARP_IMAGE_KEYWORD = re.compile(
 @cache
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md.block.ruler.before("html_block", _MARP_COMMENT, _marp_comment_block)
+    md.inline.ruler.before("html_inline", _MARP_COMMENT, _marp_comment_inline)
+    md.add_render_rule(_MARP_COMMENT, lambda *args: "")
     md.add_render_rule("image", _render_image)
     return md
+
+
+# Marpit's comment rules (@marp-team/marpit lib/markdown/comment.js), ported so that a deck
+# hides exactly what Marp hides: a line starting `<!--` opens a comment that runs to the end
+# of the first line containing `-->` (or to the end of the deck), taking `---` lines, blank
+# lines and any text after `-->` on that line with it; inside a paragraph a comment ends at
+# the first `-->` and may contain `--`.
+_MARP_COMMENT = "marp_comment"
+_INLINE_MARP_COMMENT = re.compile(r"<!--+\s*[\s\S]*?\s*--+>")
+
+
+def _marp_comment_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    pos = state.bMarks[start_line] + state.tShift[start_line]
+    line = state.src[pos : state.eMarks[start_line]]
+    if not line.startswith("<!--"):
+        return False
+    if silent:
+        return True
+    next_line = start_line + 1
+    if "-->" not in line:
+        while next_line < end_line:
+            if state.sCount[next_line] < state.blkIndent:
+                break
+            pos = state.bMarks[next_line] + state.tShift[next_line]
+            line = state.src[pos : state.eMarks[next_line]]
+            next_line += 1
+            if "-->" in line:
+                break
+    state.line = next_line
+    token = state.push(_MARP_COMMENT, "", 0)
+    token.map = [start_line, next_line]
+    token.markup = state.getLines(start_line, next_line, state.blkIndent, True)
+    token.hidden = True
+    return True
+
+
+def _marp_comment_inline(state: StateInline, silent: bool) -> bool:
+    if not state.src.startswith("<!", state.pos) or state.pos + 2 >= state.posMax:
+        return False
+    match = _INLINE_MARP_COMMENT.match(state.src, state.pos)
+    if not match:
+        return False
+    if not silent:
+        token = state.push(_MARP_COMMENT, "", 0)
+        token.markup = match[0]
+        token.hidden = True
+    state.pos = match.end()
+    return True
 
 
 def _render_image(self, tokens: list[Token], idx: int, options, env) -> str:
@@ -662,18 +763,45 @@ def _deck_date(front_matter: dict, lines: list[str]) -> date | None:
         ) from None
 
 
+# Headings (h1/h2 only, any case, optional trailing colon) that name the objectives slide.
+# A sub-heading (h3+) never does: decks use `### Objectives` inside other slides.
+OBJECTIVES_HEADINGS = frozenset(
+    {
+        "learning objectives", "learning outcomes", "learning goals", "objectives",
+        "outcomes", "goals", "session objectives", "session outcomes", "session goals",
+        "lesson objectives", "lesson outcomes", "lesson goals",
+    }
+)  # fmt: skip
+# "(cont.)", "(continued)", "- Part 2", ": Part 1" after a heading: the list goes on.
+_CONTINUATION = re.compile(
+    r"(?:\s*[:\-\u2013\u2014]?\s*(?:\((?:cont(?:inued|'d|\.)?|part\s*\d+)\)"
+    r"|cont(?:inued|'d|\.)|part\s*\d+))*\s*:?\s*$",
+    re.IGNORECASE,
+)
+_HOMEWORK_HEADING = re.compile(r"^home\s?work\b", re.IGNORECASE)
+
+
 def _is_objectives_heading(text: str) -> bool:
-    return re.fullmatch(r"learning objectives\s*:?", text.strip(), re.IGNORECASE) is not None
+    words = " ".join(_CONTINUATION.sub("", text).split()).lower()
+    return words in OBJECTIVES_HEADINGS
 
 
 def _is_homework_heading(text: str) -> bool:
-    return text.strip().lower().startswith("homework")
+    return _HOMEWORK_HEADING.match(text.strip()) is not None
 
 
-def _first_slide_with_heading(
+def _first_run_with_heading(
     slides: list[_ParsedSlide], matches: Callable[[str], bool]
-) -> _ParsedSlide | None:
-    return next((s for s in slides if any(matches(text) for _, text, _ in _headings(s))), None)
+) -> list[_ParsedSlide]:
+    """The first slide with a matching `#`/`##` heading and the slides straight after it that
+    have one too ("Homework: Part 1", "Homework (cont.)"), whose lists are read in order."""
+    run: list[_ParsedSlide] = []
+    for slide in slides:
+        if any(tag in ("h1", "h2") and matches(text) for tag, text, _ in _headings(slide)):
+            run.append(slide)
+        elif run:
+            break
+    return run
 
 
 def _top_level_items(tokens: list[Token]) -> list[str]:
@@ -695,6 +823,10 @@ def _top_level_items(tokens: list[Token]) -> list[str]:
 
 def _joined_lines(content: str) -> str:
     return " ".join(line.strip() for line in content.split("\n") if line.strip())
+
+
+def _joined_paragraphs(slides: list[_ParsedSlide]) -> str:
+    return "\n\n".join(text for slide in slides if (text := _top_level_paragraphs(slide.tokens)))
 
 
 def _top_level_paragraphs(tokens: list[Token]) -> str:

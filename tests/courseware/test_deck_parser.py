@@ -163,7 +163,21 @@ class TestSlideSplitting:
         assert len(parsed.slides) == 3
         assert parsed.slides[2].markdown == "## Last"
 
-    def test_an_indented_fence_inside_a_list_item_is_still_a_fence(self):
+    def test_a_rule_indented_into_a_list_items_fence_is_code(self):
+        parsed = deck(
+            minimal(
+                """
+                1. Start a new slide with:
+                   ```markdown
+                   ---
+                   ```
+                2. Then add a heading.
+                """
+            )
+        )
+        assert len(parsed.slides) == 2
+
+    def test_a_rule_at_the_margin_ends_the_list_item_and_its_fence_as_in_marp(self):
         parsed = deck(
             minimal(
                 """
@@ -175,12 +189,43 @@ class TestSlideSplitting:
                 """
             )
         )
+        assert len(parsed.slides) == 3
+
+    def test_asterisk_underscore_and_indented_rules_split_as_in_marp(self):
+        parsed = deck(minimal("## A\n***\n## B\n___\n## C\n   ---\n## D\n> ---\n"))
+        assert [s.markdown.splitlines()[0] for s in parsed.slides[1:]] == [
+            "## A",
+            "## B",
+            "## C",
+            "## D",
+        ]
+
+    def test_text_directly_above_a_rule_is_a_heading_not_a_slide_break(self):
+        parsed = deck(minimal("Key idea\n---\n\nStill the same slide."))
         assert len(parsed.slides) == 2
+        assert parsed.slides[1].html == "<h2>Key idea</h2>\n<p>Still the same slide.</p>"
+
+    def test_heading_divider_in_front_matter_starts_a_slide_at_each_heading(self):
+        parsed = deck("---\nheadingDivider: 2\n---\n# Session 1: A\n## B\ntext\n### C\n## D\n")
+        assert [s.markdown for s in parsed.slides] == [
+            "# Session 1: A",
+            "## B\ntext\n### C",
+            "## D",
+        ]
+
+    def test_heading_divider_levels_and_the_last_directive_wins(self):
+        source = "<!-- headingDivider: [1, 3] -->\n# Session 1: A\n## B\n### C\n# D\n"
+        assert len(deck(source).slides) == 3
+        assert len(deck(source + "<!-- headingDivider: false -->\n").slides) == 1
+
+    def test_a_heading_divider_and_a_rule_together_leave_an_empty_slide_as_in_marp(self):
+        parsed = deck("---\nheadingDivider: 2\n---\n# Session 1: A\n\n---\n\n## B\n")
+        assert [s.markdown for s in parsed.slides] == ["# Session 1: A", "", "## B"]
 
     def test_separator_with_trailing_whitespace_splits(self):
         assert len(deck(minimal("## A\n---   \n## B")).slides) == 3
 
-    def test_empty_slides_at_the_start_and_end_are_dropped(self):
+    def test_empty_slides_at_the_start_and_end_are_kept_as_in_marp(self):
         parsed = deck(
             """
             ---
@@ -196,8 +241,9 @@ class TestSlideSplitting:
             ---
             """
         )
-        assert len(parsed.slides) == 1
-        assert parsed.slides[0].index == 1
+        assert [s.index for s in parsed.slides] == [1, 2, 3, 4]
+        assert [s.markdown for s in parsed.slides] == ["", "## Session 3: Testing", "", ""]
+        assert parsed.title == "Testing"
 
     def test_deck_without_front_matter(self):
         parsed = deck("## Session 3: Testing\n\n---\n\n## Two\n")
@@ -231,6 +277,59 @@ class TestComments:
     def test_multi_line_note(self):
         parsed = deck(minimal("## A\n\n<!--\nFirst point.\nSecond point.\n-->\n"))
         assert parsed.slides[1].notes == ["First point.\nSecond point."]
+
+    def test_a_comment_spanning_slide_breaks_is_one_hidden_note(self):
+        parsed = deck(
+            minimal(
+                """
+                ## Exercise
+
+                What is 2 + 2?
+
+                <!--
+                SOLUTION
+
+                ---
+
+                ## Answer: 4
+                -->
+
+                ---
+
+                ## Next
+                """
+            )
+        )
+        assert len(parsed.slides) == 3
+        assert parsed.slides[1].notes == ["SOLUTION\n\n---\n\n## Answer: 4"]
+        assert "Answer" not in parsed.slides_html
+        assert "--&gt;" not in parsed.slides_html
+        assert parsed.slides[1].markdown == "## Exercise\n\nWhat is 2 + 2?"
+        assert parsed.slides[2].markdown == "## Next"
+
+    def test_text_after_the_closing_marker_on_its_line_is_hidden_as_in_marp(self):
+        parsed = deck(minimal("## A\n\n<!-- x -->tail\n\n<!--\n---\n--> after\n\nShown"))
+        html = parsed.slides[1].html
+        assert "tail" not in html and "after" not in html and "-&gt;" not in html
+        assert html.split() == ["<h2>A</h2>", "<p>Shown</p>"]
+        assert parsed.slides[1].notes == ["x", "---"]
+
+    def test_an_unclosed_comment_hides_the_rest_of_the_deck(self):
+        parsed = deck(minimal("## A\n\n<!-- answers\n---\n## Hidden\n"))
+        assert len(parsed.slides) == 2
+        assert "Hidden" not in parsed.slides_html
+        assert parsed.slides[1].notes == ["answers\n---\n## Hidden"]
+
+    def test_an_inline_comment_may_contain_double_dashes(self):
+        parsed = deck(minimal("Shown <!-- hidden -- really --> too"))
+        assert parsed.slides[1].html == "<p>Shown  too</p>"
+        assert parsed.slides[1].notes == ["hidden -- really"]
+
+    def test_linter_comments_are_not_speaker_notes(self):
+        parsed = deck(
+            minimal("<!-- markdownlint-disable MD025 -->\n<!-- prettier-ignore -->\n## A")
+        )
+        assert parsed.speaker_notes == []
 
     def test_comment_inside_fenced_code_is_code(self):
         parsed = deck(minimal("## HTML\n\n```html\n<!-- not a note -->\n```\n"))
@@ -368,7 +467,7 @@ class TestDate:
 
 
 class TestObjectivesAndHomework:
-    def test_heading_case_colon_and_level_do_not_matter(self):
+    def test_heading_case_colon_and_level_one_or_two_do_not_matter(self):
         parsed = deck(
             minimal(
                 """
@@ -379,7 +478,7 @@ class TestObjectivesAndHomework:
 
                 ---
 
-                ### homework for next week
+                ## homework for next week
 
                 - Read chapter 3.
                 - Try the notebook.
@@ -388,6 +487,74 @@ class TestObjectivesAndHomework:
         )
         assert parsed.objectives == ["Fit a model.", "Evaluate it."]
         assert parsed.homework == ["Read chapter 3.", "Try the notebook."]
+
+    @pytest.mark.parametrize(
+        "heading",
+        [
+            "## Learning Outcomes",
+            "# Objectives",
+            "## goals:",
+            "## Learning Goals",
+            "## Session Objectives",
+            "## Learning Objectives (cont.)",
+        ],
+    )
+    def test_common_objectives_headings_are_accepted(self, heading):
+        assert deck(minimal(f"{heading}\n\n- Fit a model.")).objectives == ["Fit a model."]
+
+    @pytest.mark.parametrize(
+        "heading", ["### Learning Objectives", "### Homework", "## Goals of a GAN", "## Homeworld"]
+    )
+    def test_sub_headings_and_other_titles_are_not_objectives_or_homework(self, heading):
+        parsed = deck(minimal(f"{heading}\n\n- Not a task."))
+        assert (parsed.objectives, parsed.homework) == ([], [])
+
+    def test_consecutive_homework_slides_are_merged_in_order(self):
+        parsed = deck(
+            minimal(
+                """
+                ## Homework: Part 1
+
+                Due Friday.
+
+                1. Finish the lab.
+                2. Submit the model.
+
+                ---
+
+                ## Homework (cont.)
+
+                3. Read chapter 9.
+
+                ---
+
+                # HOMEWORK \u2013 Part 3
+
+                - Post a question.
+                """
+            )
+        )
+        assert parsed.homework == [
+            "Finish the lab.",
+            "Submit the model.",
+            "Read chapter 9.",
+            "Post a question.",
+        ]
+        assert parsed.homework_intro == "Due Friday."
+
+    def test_objectives_continued_on_the_next_slide_are_merged(self):
+        parsed = deck(
+            minimal(
+                "## Learning Outcomes\n\n- One.\n\n---\n\n## Learning Outcomes (cont.)\n\n- Two."
+            )
+        )
+        assert parsed.objectives == ["One.", "Two."]
+
+    def test_a_homework_slide_further_on_is_not_merged(self):
+        parsed = deck(
+            minimal("## Homework\n\n- First.\n\n---\n\n## Recap\n\n---\n\n## Homework\n\n- Later.")
+        )
+        assert parsed.homework == ["First."]
 
     def test_nested_items_are_not_separate_and_multi_line_items_are_joined(self):
         parsed = deck(
