@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from rest_framework.authtoken.models import Token
 
 from core.exceptions import NotFoundError
@@ -68,7 +68,9 @@ def completed_task_ids(*, user, tasks) -> set[int]:
 
 
 def homework_upcoming(*, user) -> QuerySet[HomeworkTask]:
-    """A student's homework not yet done, in their courses: dated tasks first by due date."""
+    """A student's homework not yet done, in their courses: dated tasks first, soonest due
+    first, then undated ones. NULLS LAST is spelled out because SQLite (`make run`) puts
+    NULLs first in ascending order where PostgreSQL puts them last."""
     return (
         HomeworkTask.objects.filter(
             session__course__memberships__user=user,
@@ -76,7 +78,9 @@ def homework_upcoming(*, user) -> QuerySet[HomeworkTask]:
         )
         .exclude(completions__student=user)
         .select_related("session__course")
-        .order_by("due_at", "session__course__code", "session__number", "position")
+        .order_by(
+            F("due_at").asc(nulls_last=True), "session__course__code", "session__number", "position"
+        )
     )
 
 

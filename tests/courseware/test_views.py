@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from courseware import services
+from courseware import selectors, services
 from courseware.models import HomeworkCompletion, HomeworkTask, Membership, Session
 from tests.conftest import FIXTURES
 from tests.factories import (
@@ -184,6 +184,26 @@ def test_home_lists_courses_and_upcoming_homework(client, course, student, sessi
     assert "Overdue" in html
     assert "Explore the Hub." not in html  # done already
     assert reverse("session-detail", args=["ICTSS00120", 12]) in html
+
+
+def test_home_lists_dated_homework_soonest_first_then_undated(client, student, session12):
+    sooner = HomeworkTaskFactory(session=session12, position=3, text="Read chapter 9.")
+    later, undated = _task(session12, 1), _task(session12, 2)
+    services.homework_due_set(task=later, due_at=timezone.now() + timedelta(days=5))
+    services.homework_due_set(task=sooner, due_at=timezone.now() + timedelta(days=1))
+    client.force_login(student)
+
+    html = client.get(reverse("home")).content.decode()
+
+    positions = [html.index(task.text) for task in (sooner, later, undated)]
+    assert positions == sorted(positions)
+
+
+def test_upcoming_homework_puts_undated_last_on_every_database(student):
+    # PostgreSQL sorts NULLs last by default but SQLite (`make run`) sorts them first, so the
+    # order has to say NULLS LAST itself rather than rely on the database.
+    sql = str(selectors.homework_upcoming(user=student).query)
+    assert '"due_at" ASC NULLS LAST' in sql
 
 
 def test_home_without_due_date_says_so(client, student, session12):
