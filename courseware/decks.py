@@ -4,9 +4,11 @@
 (an ApplicationError with code "invalid_deck", a message naming what is missing or wrong and
 how to fix it, and the 1-based line number where it applies).
 
-The deck is split into slides line by line (markdown-it would read `---` as a rule or a
-setext underline), then each slide is parsed with markdown-it. HTML comments are taken from
-the token stream rather than the text, so a comment inside code stays code.
+Slides and comments follow Marp (checked against the real renderer by
+tests/courseware/test_deck_marp_differential.py): the body is parsed once with markdown-it plus
+ports of Marpit's comment rules, split at its top-level rules (and `headingDivider` headings),
+then each slide is parsed on its own. Comments come from the token stream, so a comment inside
+code stays code and a multi-line comment, `---` lines and all, stays one hidden note.
 """
 
 from __future__ import annotations
