@@ -113,8 +113,6 @@ def validate_content(content: dict[str, Any]) -> dict[str, Any]:
     tags = content.get("tags", []) or []
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
         raise ContentError("Tags must be a list of non-empty strings.")
-    if any("]" in t for t in tags):
-        raise ContentError("A tag cannot contain ']'.")
     normal: dict[str, Any] = {
         "type": qtype,
         "name": name,

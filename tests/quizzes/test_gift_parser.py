@@ -297,6 +297,14 @@ def test_id_tags_mark_and_case_in_comment_lines():
     assert content["case_sensitive"] is True
 
 
+def test_an_escaped_bracket_inside_a_tag_is_part_of_the_tag():
+    # Moodle's qformat_gift tests expect the tag t]ag from [tag:t\\]ag].
+    content = one("// [tag:t\\]ag] [id:a\\]b]\n::Tagged:: Pick {=yes ~no}")
+
+    assert content["tags"] == ["t]ag"]
+    assert content["idnumber"] == "a]b"
+
+
 def test_windows_line_endings_and_byte_order_mark():
     questions = parse("\ufeff::A:: One {T}\r\n\r\n::B:: Two {F}\r\n")
 
