@@ -752,7 +752,8 @@ class QuizResultsApi(APIView):
         columns = serializers.ListField(
             child=serializers.CharField(),
             help_text="username, last_name, first_name, email, attempts, grade, max_grade, "
-            'percentage, passed, needs_grading, then one "Q<slot> /<mark>" per question.',
+            'percentage, passed, needs_grading, then one "Q<n> /<mark>" per question, '
+            "numbered as students see them (descriptions have no number and no column).",
         )
         rows = serializers.ListField(
             child=serializers.DictField(child=serializers.JSONField(allow_null=True)),
@@ -836,6 +837,9 @@ class QuizStatisticsApi(APIView):
 
         class QuestionStatisticsSerializer(serializers.Serializer):
             slot = serializers.IntegerField(help_text="Quiz slot (position).")
+            number = serializers.IntegerField(
+                help_text="Question number as students see it (descriptions are not numbered)."
+            )
             name = serializers.CharField()
             question_id = serializers.IntegerField(
                 allow_null=True, help_text="The bank question (null for a random slot)."
@@ -920,6 +924,7 @@ class QuizStatisticsApi(APIView):
                 {
                     **vars(stat),
                     "name": report.names.get(stat.slot, ""),
+                    "number": report.numbers.get(stat.slot),
                     "question_id": question_ids.get(stat.slot),
                     "problem": is_problem_question(stat),
                 }

@@ -123,9 +123,7 @@ def quiz_detail(request: HttpRequest, quiz_id: int) -> HttpResponse:
         "max_grade": max_grade,
     }
     if instructor:
-        context["slots"] = list(
-            quiz.slots.select_related("question", "category").order_by("position")
-        )
+        context["slots"] = selectors.quiz_slot_list(quiz=quiz)
         context["essay_count"] = selectors.essay_marking_queue(
             course=quiz.session.course, quiz=quiz
         ).count()
@@ -351,7 +349,7 @@ def _instructor_quiz(request: HttpRequest, quiz_id: int) -> Quiz:
 def quiz_results(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz = _instructor_quiz(request, quiz_id)
     table = selectors.quiz_results(quiz=quiz)
-    # The student columns end with needs_grading; one "Q<slot> /<mark>" column per slot follows.
+    # The student columns end with needs_grading; one "Q<n> /<mark>" column per question follows.
     split = table.columns.index("needs_grading") + 1
     context = {
         "quiz": quiz,
@@ -387,6 +385,7 @@ def quiz_statistics(request: HttpRequest, quiz_id: int) -> HttpResponse:
         {
             "stat": stat,
             "name": report.names.get(stat.slot, ""),
+            "number": report.numbers.get(stat.slot),
             "question": slots[stat.slot].question if stat.slot in slots else None,
             "problem": is_problem_question(stat),
         }
@@ -748,7 +747,7 @@ def quiz_questions(request: HttpRequest, quiz_id: int) -> HttpResponse:
     if search:
         bank = bank.filter(name__icontains=search)
     bank = list(bank.order_by("category__path", "name", "pk")[: BANK_PAGE + 1])
-    slots = list(quiz.slots.select_related("question", "category").order_by("position"))
+    slots = selectors.quiz_slot_list(quiz=quiz)
     question_count, max_grade = quiz_outline(quiz)
     context = {
         "quiz": quiz,
@@ -842,6 +841,8 @@ def quiz_slot_remove(request: HttpRequest, quiz_id: int, slot_id: int) -> HttpRe
     if slot is None:
         raise ApplicationError("not_found", "That question is not in this quiz.", status_code=404)
     name = slot.question.name if slot.question_id else f"Random from {slot.category.path}"
+    number = next(s.number for s in selectors.quiz_slot_list(quiz=quiz) if s.pk == slot.pk)
+    what = f"question {number}" if number else "the description"
     try:
         services.quiz_slot_remove(slot=slot)
     except ApplicationError as exc:
@@ -849,7 +850,7 @@ def quiz_slot_remove(request: HttpRequest, quiz_id: int, slot_id: int) -> HttpRe
             raise
         messages.error(request, f"“{name}” was not removed: {exc.message}")
     else:
-        messages.success(request, f"Removed question {slot.position} (“{name}”) from the quiz.")
+        messages.success(request, f"Removed {what} (“{name}”) from the quiz.")
     return redirect("quiz-questions", quiz_id=quiz.pk)
 
 

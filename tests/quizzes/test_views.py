@@ -20,7 +20,7 @@ from courseware.models import Membership
 from quizzes import services
 from quizzes.models import Attempt, Question, Quiz
 from tests.factories import MembershipFactory
-from tests.quizzes.conftest import CONTENT, essay, single_choice, true_false
+from tests.quizzes.conftest import CONTENT, description, essay, single_choice, true_false
 
 pytestmark = pytest.mark.django_db
 
@@ -691,3 +691,15 @@ def test_regrade_button(client, open_quiz, finished, instructor):
     assert "1 mark changed" in response.content.decode()
     assert evil["Location"] == reverse("quiz-list", args=[open_quiz.session.course.code])
     assert finished.questions.get(position=2).mark == 1.0
+
+
+def test_instructor_quiz_pages_number_questions_as_students_see_them(
+    client, new_quiz, instructor
+):
+    quiz = new_quiz(description(), single_choice(), true_false())
+    client.force_login(instructor)
+
+    for name in ("quiz-detail", "quiz-questions"):
+        html = client.get(reverse(name, args=[quiz.pk])).content.decode()
+        numbers = re.findall(r"<tr>\s*<td>(.*?)</td>", html)
+        assert numbers[:3] == ['<span class="muted">Info</span>', "1", "2"], name
