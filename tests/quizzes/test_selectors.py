@@ -205,9 +205,7 @@ def test_attempt_get_lets_instructors_in(quiz, student, instructor):
         selectors.attempt_get(user=stranger, attempt_id=attempt.pk, now=NOW)
 
 
-def test_descriptions_take_no_number_in_results_statistics_or_slot_list(
-    make_quiz, course, student
-):
+def test_descriptions_take_no_number_in_results_statistics_or_slot_list(make_quiz, course, student):
     quiz = make_quiz(description(), true_false(), description(), true_false())
     finished(quiz, student, {2: {"value": True}, 4: {"value": False}})
 

@@ -693,9 +693,7 @@ def test_regrade_button(client, open_quiz, finished, instructor):
     assert finished.questions.get(position=2).mark == 1.0
 
 
-def test_instructor_quiz_pages_number_questions_as_students_see_them(
-    client, new_quiz, instructor
-):
+def test_instructor_quiz_pages_number_questions_as_students_see_them(client, new_quiz, instructor):
     quiz = new_quiz(description(), single_choice(), true_false())
     client.force_login(instructor)
 
