@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from quizzes.content import (
@@ -248,3 +249,12 @@ def quiz_grade(scores: Sequence[float | None], method: str) -> float | None:
     if method == "highest":
         return max(graded)
     return round(sum(graded) / len(graded), 7)
+
+
+def round_percentage(value: float | None) -> float | None:
+    """A percentage as every page, export and API response shows it: one decimal, halves
+    up (as Django's floatformat), from the unrounded value. Rounding once, here, is what
+    keeps 3.846 at 3.8 everywhere (rounded to 3.85 first, it became 3.9 in a table)."""
+    if value is None:
+        return None
+    return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))

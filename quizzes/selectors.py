@@ -482,7 +482,7 @@ def quiz_results(*, quiz: Quiz) -> ResultsTable:
                 len(finished),
                 _round(grade),
                 _round(max_grade),
-                _round(percentage),
+                grading.round_percentage(percentage),
                 _passed(quiz, percentage),
                 any(a.needs_grading for a in finished),
                 *[_round(marks.get(position)) for position, _, _ in slots],

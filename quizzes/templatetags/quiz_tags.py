@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
 from courseware.models import Membership
-from quizzes import selectors
+from quizzes import grading, selectors
 from quizzes.content import QUESTION_TYPE_LABELS
 from quizzes.models import AttemptQuestion
 
@@ -115,6 +115,13 @@ def clock(seconds: int | None) -> str:
     hours, rest = divmod(max(0, int(seconds)), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """A percentage (without the % sign) by the one rule, grading.round_percentage: 3.8."""
+    rounded = grading.round_percentage(value)
+    return "\u2013" if rounded is None else f"{rounded:.1f}"
 
 
 @register.filter

@@ -3,7 +3,7 @@
 import pytest
 
 from quizzes.content import validate_content
-from quizzes.grading import clamp, grade, quiz_grade, right_answer, state_for
+from quizzes.grading import clamp, grade, quiz_grade, right_answer, round_percentage, state_for
 from tests.quizzes.conftest import CONTENT
 
 
@@ -223,3 +223,10 @@ def test_grading_methods_with_an_attempt_waiting_for_an_essay_mark():
     assert quiz_grade([], "highest") is None
     with pytest.raises(ValueError, match="Unknown grading method"):
         quiz_grade([1.0], "median")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(100 / 26, 3.8), (12.25, 12.3), (99.95, 100.0), (0.04, 0.0), (None, None)]
+)
+def test_percentages_are_rounded_once_to_one_decimal_halves_up(value, shown):
+    assert round_percentage(value) == shown

@@ -701,3 +701,32 @@ def test_instructor_quiz_pages_number_questions_as_students_see_them(client, new
         html = client.get(reverse(name, args=[quiz.pk])).content.decode()
         numbers = re.findall(r"<tr>\s*<td>(.*?)</td>", html)
         assert numbers[:3] == ['<span class="muted">Info</span>', "1", "2"], name
+
+
+def test_a_percentage_reads_the_same_on_every_page_and_in_the_csv(
+    client, new_quiz, student, instructor
+):
+    # 1 of 26 marks is 3.846...%: rounded to 3.85 first, the results table said 3.9.
+    quiz = new_quiz(true_false(), true_false(), marks=[1, 25])
+    attempt = services.attempt_start(quiz=quiz, user=student)
+    services.attempt_submit(
+        attempt=attempt, user=student, responses={1: {"value": False}, 2: {"value": True}}
+    )
+    client.force_login(student)
+    pages = [
+        client.get(reverse("quiz-attempt-review", args=[attempt.pk])).content.decode(),
+        client.get(reverse("quiz-detail", args=[quiz.pk])).content.decode(),
+    ]
+    client.force_login(instructor)
+    results = client.get(reverse("quiz-results", args=[quiz.pk])).content.decode()
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(reverse("quiz-results-csv", args=[quiz.pk])).content.decode())
+        )
+    )
+
+    for html in pages:
+        assert "(3.8%)" in html
+    assert re.search(r"<td>3\.8</td>", results)
+    assert "3.9" not in results
+    assert rows[1][rows[0].index("percentage")] == "3.8"
