@@ -4,6 +4,7 @@ JSON-ready values and datetimes, or querysets) so views only check input and ser
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +60,10 @@ class QuizAccess:
     in_progress_attempt_id: int | None
     can_start: bool
     reason: str = ""
+    # An attempt started now: how long it could run (the earlier of the time limit and the
+    # close date), and whether the close date is what cuts it short.
+    time_available: timedelta | None = None
+    closes_first: bool = False
 
     @property
     def attempts_left(self) -> int | None:
@@ -91,6 +96,8 @@ def _access(
         in_progress_attempt_id=in_progress,
         can_start=not reason,
         reason=reason,
+        time_available=access.time_available(now=now, settings=settings),
+        closes_first=access.ended_by_close(started_at=now, settings=settings),
     )
 
 
@@ -189,6 +196,13 @@ def _attempt_questions(attempt: Attempt) -> list[AttemptQuestion]:
     return list(attempt.questions.select_related("version").order_by("position"))
 
 
+def attempt_ended_by_close(*, attempt: Attempt) -> bool:
+    """Whether the attempt's deadline is the student's close date rather than the end of
+    their time limit (so a student told why it ended is told the right reason)."""
+    settings = access.effective(attempt.quiz, _override(attempt.quiz, attempt.user))
+    return attempt.deadline is not None and attempt.deadline == settings.closes_at
+
+
 def quiz_slot_list(*, quiz: Quiz) -> list[QuizSlot]:
     """The quiz's slots in order, each with `.number`: the question number students see
     (descriptions are not numbered and get None; a random slot never draws one). Results,
@@ -219,7 +233,9 @@ def _numbers(questions: list[AttemptQuestion]) -> list[int | None]:
 def _attempt_header(attempt: Attempt, now: datetime) -> dict[str, Any]:
     seconds_left = None
     if attempt.state == Attempt.State.IN_PROGRESS and attempt.deadline is not None:
-        seconds_left = max(0, int((attempt.deadline - now).total_seconds()))
+        # Rounded up: the countdown reaches 0 at (not up to a second before) the deadline, so
+        # the submit it sends finds the attempt over and says why it ended.
+        seconds_left = max(0, math.ceil((attempt.deadline - now).total_seconds()))
     return {
         "id": attempt.pk,
         "quiz_id": attempt.quiz_id,

@@ -64,6 +64,18 @@ INSTRUCTOR = Membership.Role.INSTRUCTOR
 #: Codes after which an attempt page has nothing left to do but show the review.
 ATTEMPT_OVER = ("attempt_overdue", "attempt_finished")
 TIME_UP = "Time is up: your attempt was submitted with the answers saved before the deadline."
+CLOSED = (
+    "The quiz closed for you at {closes}: your attempt was submitted with the answers saved "
+    "before then."
+)
+
+
+def _time_up_message(attempt: Attempt) -> str:
+    """Why an attempt ended on its own: the close date or the time limit."""
+    if selectors.attempt_ended_by_close(attempt=attempt):
+        closes = timezone.localtime(attempt.deadline).strftime("%H:%M")
+        return CLOSED.format(closes=closes)
+    return TIME_UP
 
 
 def _is_instructor(role: str) -> bool:
@@ -161,7 +173,7 @@ def _own_attempt_in_progress(request: HttpRequest, attempt_id: int) -> tuple[Att
         return attempt, redirect("quiz-attempt-review", attempt_id=attempt.pk)
     if attempt.state == Attempt.State.FINISHED:
         if was_open:  # time ran out since the last request
-            messages.info(request, TIME_UP)
+            messages.info(request, _time_up_message(attempt))
         return attempt, redirect("quiz-attempt-review", attempt_id=attempt.pk)
     return attempt, None
 
@@ -194,7 +206,9 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
 def _time_up(request: HttpRequest, attempt: Attempt, exc: ApplicationError) -> HttpResponse:
     """The answer came too late or to a submitted attempt: go to the review."""
     review = _attempt_url("quiz-attempt-review", attempt)
-    messages.info(request, TIME_UP if exc.code == "attempt_overdue" else exc.message)
+    messages.info(
+        request, _time_up_message(attempt) if exc.code == "attempt_overdue" else exc.message
+    )
     if is_htmx(request):
         response = HttpResponse("")
         response["HX-Redirect"] = review
@@ -289,7 +303,7 @@ def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt, timed_out = attempt_get_for_change(user=request.user, attempt_id=attempt_id)
     if attempt.state == Attempt.State.FINISHED:
         if timed_out:
-            messages.info(request, TIME_UP)
+            messages.info(request, _time_up_message(attempt))
         return redirect("quiz-attempt-review", attempt_id=attempt.pk)
     responses = None
     if request.POST.get("answers") == "1":
@@ -305,7 +319,7 @@ def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
             return _time_up(request, attempt, exc)
         raise
     if attempt.auto_submitted:
-        messages.info(request, TIME_UP)
+        messages.info(request, _time_up_message(attempt))
     else:
         messages.success(request, "Your attempt has been submitted.")
     return redirect("quiz-attempt-review", attempt_id=attempt.pk)

@@ -97,7 +97,10 @@ def duration(value: timedelta | None) -> str:
     """20 minutes, 1 hour 30 minutes; "No limit" for None."""
     if value is None:
         return "No limit"
-    minutes = round(value.total_seconds() / 60)
+    if value.total_seconds() < 60:
+        return "less than a minute"
+    # Rounded down: "You will have 5 minutes" must not promise more than there is.
+    minutes = int(value.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     parts = []
     if hours:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courseware.models import Membership
-from quizzes import services
+from quizzes import selectors, services
 from quizzes.models import Attempt, Question, Quiz
 from tests.factories import MembershipFactory
 from tests.quizzes.conftest import CONTENT, description, essay, single_choice, true_false
@@ -730,3 +730,39 @@ def test_a_percentage_reads_the_same_on_every_page_and_in_the_csv(
     assert re.search(r"<td>3\.8</td>", results)
     assert "3.9" not in results
     assert rows[1][rows[0].index("percentage")] == "3.8"
+
+
+def test_the_start_card_counts_the_earlier_of_time_limit_and_close_date(client, open_quiz, student):
+    now = timezone.now()
+    services.quiz_override_set(quiz=open_quiz, user=student, closes_at=now + timedelta(minutes=5))
+    client.force_login(student)
+
+    html = client.get(reverse("quiz-detail", args=[open_quiz.pk])).content.decode()
+
+    # 4 minutes and some seconds are left; the 20-minute limit is not what the student gets.
+    assert "You will have <strong>4 minutes</strong>: the quiz closes for you at" in html
+    assert "before the 20 minutes time limit is up" in html
+
+
+def test_an_attempt_cut_off_by_the_close_date_says_so(client, open_quiz, student):
+    now = timezone.now()
+    services.quiz_override_set(quiz=open_quiz, user=student, closes_at=now - timedelta(minutes=1))
+    attempt = services.attempt_start(quiz=open_quiz, user=student, now=now - timedelta(minutes=2))
+    client.force_login(student)
+
+    response = client.post(
+        reverse("quiz-attempt-submit", args=[attempt.pk]), {"answers": "1"}, follow=True
+    )
+    html = response.content.decode()
+
+    assert "The quiz closed for you at" in html
+    assert "Your attempt has been submitted." not in html
+
+
+def test_the_countdown_rounds_up_so_it_ends_at_the_deadline(open_quiz, student):
+    now = timezone.now()
+    attempt = services.attempt_start(quiz=open_quiz, user=student, now=now)
+
+    display = selectors.attempt_display(attempt=attempt, now=now + timedelta(seconds=5.5))
+
+    assert display["attempt"]["seconds_left"] == 20 * 60 - 5  # 1194.5 s, shown as 1195
