@@ -121,6 +121,12 @@ def clock(seconds: int | None) -> str:
 
 
 @register.filter
+def needs_grading(attempts: list[dict[str, Any]]) -> bool:
+    """Whether a finished attempt waits for an essay mark: "Not yet graded" on every page."""
+    return any(a["needs_grading"] and a["state"] == "finished" for a in attempts)
+
+
+@register.filter
 def percent(value: float | None) -> str:
     """A percentage (without the % sign) by the one rule, grading.round_percentage: 3.8."""
     rounded = grading.round_percentage(value)

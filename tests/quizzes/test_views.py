@@ -766,3 +766,47 @@ def test_the_countdown_rounds_up_so_it_ends_at_the_deadline(open_quiz, student):
     display = selectors.attempt_display(attempt=attempt, now=now + timedelta(seconds=5.5))
 
     assert display["attempt"]["seconds_left"] == 20 * 60 - 5  # 1194.5 s, shown as 1195
+
+
+def test_feedback_on_a_right_answer_is_styled_as_right(client, student, finished):
+    client.force_login(student)
+
+    html = client.get(reverse("quiz-attempt-review", args=[finished.pk])).content.decode()
+
+    right = html.index('id="q1"')
+    assert '<div class="feedback feedback-correct">' in html[right : html.index('id="q2"')]
+
+
+def test_an_attempt_waiting_for_an_essay_mark_is_not_yet_graded_on_both_pages(
+    client, open_quiz, student, finished
+):
+    client.force_login(student)
+
+    listing = client.get(reverse("quiz-list", args=[open_quiz.session.course.code]))
+    detail = client.get(reverse("quiz-detail", args=[open_quiz.pk]))
+
+    for response in (listing, detail):
+        html = response.content.decode()
+        assert "Not yet graded" in html
+        assert "Not available yet" not in html
+
+
+def test_instructor_quiz_page_lists_questions_outside_a_height_limited_box(
+    client, open_quiz, instructor
+):
+    client.force_login(instructor)
+
+    html = client.get(reverse("quiz-detail", args=[open_quiz.pk])).content.decode()
+
+    assert 'class="table-scroll card table-scroll-full"' in html
+
+
+def test_import_hint_points_at_the_list_above_and_the_form_below(client, course, instructor):
+    client.force_login(instructor)
+
+    response = client.post(
+        reverse("quiz-import", args=[course.code]),
+        {"source_text": GIFT_BAD, "format": "gift", "attempts_allowed": "1"},
+    )
+
+    assert "Fix the problems listed above in the form below" in response.content.decode()
