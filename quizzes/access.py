@@ -40,6 +40,20 @@ def deadline(*, started_at: datetime, settings: Effective) -> datetime | None:
     return min(candidates) if candidates else None
 
 
+def time_available(*, now: datetime, settings: Effective) -> timedelta | None:
+    """How long an attempt started now could run: the earlier of the time limit and the
+    close date (None: no limit)."""
+    end = deadline(started_at=now, settings=settings)
+    return None if end is None else max(timedelta(0), end - now)
+
+
+def ended_by_close(*, started_at: datetime, settings: Effective) -> bool:
+    """Whether the close date, not the time limit, is what ends an attempt started then."""
+    if settings.closes_at is None:
+        return False
+    return settings.time_limit is None or settings.closes_at < started_at + settings.time_limit
+
+
 def window_state(*, now: datetime, settings: Effective) -> str:
     """ "upcoming", "open" or "closed"."""
     if settings.opens_at is not None and now < settings.opens_at:

@@ -5,9 +5,10 @@
     B) The output tokens
     ANSWER: A
 
-The question text (one or more lines) comes first, then options `A.` or `A)` in order, then
-`ANSWER: <letter>`. Blank lines between questions are optional. Every question is single
-choice with the named option worth 100%.
+The question text (one or more lines) comes first, then options `A.` or `A)` in order (the
+space after the label is optional, as in Moodle: `A)Option`), then `ANSWER: <letter>`. Blank
+lines between questions are optional. Every question is single choice with the named option
+worth 100%.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ import re
 from quizzes.content import SINGLE_CHOICE, ContentError, validate_content
 from quizzes.parsing import ParsedQuestion, Problem, QuestionFileError
 
-_OPTION = re.compile(r"^([A-Z])[.)]\s+(.*)$")
+# Moodle's qformat_aiken makes the space after the label optional.
+_OPTION = re.compile(r"^([A-Z])[.)]\s*(.*)$")
 _ANSWER = re.compile(r"^ANSWER\s*:\s*(.*)$", re.IGNORECASE)
 
 
 def parse_aiken(source: str) -> list[ParsedQuestion]:
     questions: list[ParsedQuestion] = []
     problems: list[Problem] = []
-    text_lines: list[str] = []
+    text_lines: list[tuple[int, str]] = []  # (line number, text)
     options: list[tuple[str, str]] = []
     start = 0
     skipping = False  # after an error, skip to the next ANSWER line
@@ -72,7 +74,7 @@ def parse_aiken(source: str) -> list[ParsedQuestion]:
             continue
         if not text_lines:
             start = number
-        text_lines.append(line)
+        text_lines.append((number, line))
     if text_lines or options:
         problems.append(Problem(start, "The question has no 'ANSWER: <letter>' line."))
     if problems:
@@ -83,11 +85,24 @@ def parse_aiken(source: str) -> list[ParsedQuestion]:
 
 
 def _finish(
-    start: int, number: int, text_lines: list[str], options: list[tuple[str, str]], letter: str
+    start: int,
+    number: int,
+    text_lines: list[tuple[int, str]],
+    options: list[tuple[str, str]],
+    letter: str,
 ) -> ParsedQuestion | Problem:
     if not text_lines:
         return Problem(number, "ANSWER without a question before it.")
     if len(options) < 2:
+        if not options and len(text_lines) > 1:
+            # Lines after the first one were meant as options but do not read as one: name the
+            # first of them rather than saying the question has no options.
+            line_number, line = text_lines[1]
+            return Problem(
+                line_number,
+                f"'{line}' is not an option: write a capital letter, '.' or ')', then the "
+                "option ('A. text' or 'A) text').",
+            )
         return Problem(start, "The question needs at least two options, 'A. ...' and 'B. ...'.")
     letters = [opt[0] for opt in options]
     if letter.upper() not in letters:
@@ -96,7 +111,7 @@ def _finish(
         )
     content = {
         "type": SINGLE_CHOICE,
-        "text": "\n".join(text_lines),
+        "text": "\n".join(line for _, line in text_lines),
         "format": "plain",
         "answers": [
             {"text": text, "fraction": 1.0 if key == letter.upper() else 0.0, "feedback": ""}

@@ -39,6 +39,7 @@ from courseware import selectors as courseware_selectors
 from courseware.models import Membership
 from quizzes import selectors, services
 from quizzes.content import DESCRIPTION, QUESTION_TYPE_LABELS
+from quizzes.grading import round_percentage
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
 from quizzes.presentation import response_to_display
 from quizzes.review import OPTIONS, WINDOWS
@@ -81,6 +82,13 @@ def _absolute(request: Request, view_name: str, **kwargs: Any) -> str:
 
 
 # --- Shared helpers (also used by the portal) -------------------------------------------------
+
+
+class PercentageField(serializers.FloatField):
+    """A percentage rounded as the pages and the CSV show it (grading.round_percentage)."""
+
+    def to_representation(self, value: float) -> float:
+        return round_percentage(super().to_representation(value))
 
 
 def quiz_outline(quiz: Quiz) -> tuple[int, float]:
@@ -256,7 +264,7 @@ class AttemptSummarySerializer(serializers.Serializer):
         help_text="Null while the review options hide marks, or until essays are marked.",
     )
     max_score = serializers.FloatField()
-    percentage = serializers.FloatField(allow_null=True)
+    percentage = PercentageField(allow_null=True)
     needs_grading = serializers.BooleanField()
 
     class Meta:
@@ -281,7 +289,7 @@ class QuizDetailSerializer(QuizSerializer):
         allow_null=True,
         help_text="Your grade by the grading method; null until known or while marks are hidden.",
     )
-    grade_percentage = serializers.FloatField(allow_null=True)
+    grade_percentage = PercentageField(allow_null=True)
     passed = serializers.BooleanField(allow_null=True, help_text="Null without a pass mark.")
 
     class Meta:
@@ -316,7 +324,7 @@ class ReviewedAttemptHeaderSerializer(OnlyGivenFieldsSerializer, AttemptHeaderSe
         help_text="Only when marks may be shown; null until essays are marked.",
     )
     max_score = serializers.FloatField(required=False, help_text="Only when marks may be shown.")
-    percentage = serializers.FloatField(allow_null=True, required=False)
+    percentage = PercentageField(allow_null=True, required=False)
     needs_grading = serializers.BooleanField(required=False)
     passed = serializers.BooleanField(allow_null=True, required=False)
 
@@ -752,7 +760,8 @@ class QuizResultsApi(APIView):
         columns = serializers.ListField(
             child=serializers.CharField(),
             help_text="username, last_name, first_name, email, attempts, grade, max_grade, "
-            'percentage, passed, needs_grading, then one "Q<slot> /<mark>" per question.',
+            'percentage, passed, needs_grading, then one "Q<n> /<mark>" per question, '
+            "numbered as students see them (descriptions have no number and no column).",
         )
         rows = serializers.ListField(
             child=serializers.DictField(child=serializers.JSONField(allow_null=True)),
@@ -836,6 +845,9 @@ class QuizStatisticsApi(APIView):
 
         class QuestionStatisticsSerializer(serializers.Serializer):
             slot = serializers.IntegerField(help_text="Quiz slot (position).")
+            number = serializers.IntegerField(
+                help_text="Question number as students see it (descriptions are not numbered)."
+            )
             name = serializers.CharField()
             question_id = serializers.IntegerField(
                 allow_null=True, help_text="The bank question (null for a random slot)."
@@ -920,6 +932,7 @@ class QuizStatisticsApi(APIView):
                 {
                     **vars(stat),
                     "name": report.names.get(stat.slot, ""),
+                    "number": report.numbers.get(stat.slot),
                     "question_id": question_ids.get(stat.slot),
                     "problem": is_problem_question(stat),
                 }

@@ -19,6 +19,7 @@ Common keys: `type`, `name`, `text`, `format`, `general_feedback`, `default_mark
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 from core.exceptions import ApplicationError
@@ -56,6 +57,19 @@ CHOICE_TYPES = (SINGLE_CHOICE, MULTIPLE_CHOICE)
 TEXT_FORMATS = ("moodle", "html", "plain", "markdown")
 # Fractions are stored rounded so 33.33333% written out and read back is the same number.
 FRACTION_DIGITS = 7
+# Moodle's grade options (question_bank::fraction_options): a weight within
+# GRADE_OPTION_SLACK of one of them, or of its negative, is stored as that exact option, as
+# Moodle's importer does (match_grade_options), so three answers at 33.33333% add up to
+# exactly 1 and not 0.9999999.
+MOODLE_GRADE_OPTIONS = tuple(
+    Fraction(n, d)
+    for n, d in (
+        (1, 1), (9, 10), (5, 6), (4, 5), (3, 4), (7, 10), (2, 3), (3, 5), (1, 2), (2, 5),
+        (1, 3), (3, 10), (1, 4), (1, 5), (1, 6), (1, 7), (1, 8), (1, 9), (1, 10), (1, 20),
+        (0, 1),
+    )
+)  # fmt: skip
+GRADE_OPTION_SLACK = 0.00001
 NAME_MAX = 255
 # Positive weights of a multiple-choice question must reach 100%, within Moodle's slack for
 # thirds written as 33.33333%.
@@ -99,8 +113,6 @@ def validate_content(content: dict[str, Any]) -> dict[str, Any]:
     tags = content.get("tags", []) or []
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
         raise ContentError("Tags must be a list of non-empty strings.")
-    if any("]" in t for t in tags):
-        raise ContentError("A tag cannot contain ']'.")
     normal: dict[str, Any] = {
         "type": qtype,
         "name": name,
@@ -127,10 +139,21 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def match_grade_option(fraction: float) -> float | None:
+    """The Moodle grade option (or its negative) within GRADE_OPTION_SLACK of `fraction`,
+    as a float; None when there is none."""
+    for option in MOODLE_GRADE_OPTIONS:
+        for signed in (option, -option):
+            if abs(fraction - float(signed)) < GRADE_OPTION_SLACK:
+                return float(signed)
+    return None
+
+
 def _fraction(value: Any, where: str) -> float:
     if not _is_number(value) or not -1 <= value <= 1:
         raise ContentError(f"{where}: the weight must be between -100% and 100%.")
-    return round(float(value), FRACTION_DIGITS)
+    option = match_grade_option(float(value))
+    return option if option is not None else round(float(value), FRACTION_DIGITS)
 
 
 def _answers(content: dict, *, minimum: int) -> list[dict]:

@@ -509,7 +509,8 @@ def export_question(content: dict[str, Any]) -> str:
     meta = []
     if content.get("idnumber"):
         meta.append(f"[id:{content['idnumber'].replace(']', chr(92) + ']')}]")
-    meta.extend(f"[tag:{tag}]" for tag in content.get("tags", []))
+    # `]` inside [id:…] and [tag:…] is written `\]`, as Moodle's importer reads it.
+    meta.extend(f"[tag:{tag.replace(']', chr(92) + ']')}]" for tag in content.get("tags", []))
     if content["type"] not in (DESCRIPTION,) and content.get("default_mark", 1.0) != 1.0:
         meta.append(f"[mark:{_num(float(content['default_mark']))}]")
     if content.get("case_sensitive"):

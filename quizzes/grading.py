@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from quizzes.content import (
@@ -53,18 +54,29 @@ class Grade:
     feedback: list[str] = field(default_factory=list)  # for the answers the student gave
 
 
+# Moodle's question_state::graded_state_for_fraction: within this of 1 is right, within it
+# of 0 is wrong. Weights stored with 7 digits (three at 0.3333333) add up to 0.9999999.
+STATE_TOLERANCE = 1e-6
+
+
 def state_for(fraction: float) -> str:
-    if fraction >= 1 - 1e-9:
+    if fraction > 1 - STATE_TOLERANCE:
         return CORRECT
-    if fraction <= 1e-9:
+    if fraction < STATE_TOLERANCE:
         return INCORRECT
     return PARTIAL
 
 
 def clamp(value: float) -> float:
-    # Not rounded here: a mark is fraction x max mark, and 2/3 rounded first would give
+    """The fraction in [0, 1]; one within STATE_TOLERANCE of 1 or 0 *is* 1 or 0, so the mark,
+    the attempt's total and the state agree ("Correct", 1 out of 1)."""
+    # Not rounded otherwise: a mark is fraction x max mark, and 2/3 rounded first would give
     # 2.0000001 out of 3.
-    return min(1.0, max(0.0, value))
+    if value > 1 - STATE_TOLERANCE:
+        return 1.0
+    if value < STATE_TOLERANCE:
+        return 0.0
+    return value
 
 
 def is_blank(content: dict[str, Any], response: Any) -> bool:
@@ -237,3 +249,12 @@ def quiz_grade(scores: Sequence[float | None], method: str) -> float | None:
     if method == "highest":
         return max(graded)
     return round(sum(graded) / len(graded), 7)
+
+
+def round_percentage(value: float | None) -> float | None:
+    """A percentage as every page, export and API response shows it: one decimal, halves
+    up (as Django's floatformat), from the unrounded value. Rounding once, here, is what
+    keeps 3.846 at 3.8 everywhere (rounded to 3.85 first, it became 3.9 in a table)."""
+    if value is None:
+        return None
+    return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))

@@ -4,6 +4,7 @@ JSON-ready values and datetimes, or querysets) so views only check input and ser
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from quizzes.models import (
     QuestionCategory,
     Quiz,
     QuizOverride,
+    QuizSlot,
     RegradeRecord,
 )
 from quizzes.review import DURING, EVERYTHING, NOTHING, normalise_review_options, review_window
@@ -58,6 +60,10 @@ class QuizAccess:
     in_progress_attempt_id: int | None
     can_start: bool
     reason: str = ""
+    # An attempt started now: how long it could run (the earlier of the time limit and the
+    # close date), and whether the close date is what cuts it short.
+    time_available: timedelta | None = None
+    closes_first: bool = False
 
     @property
     def attempts_left(self) -> int | None:
@@ -90,6 +96,8 @@ def _access(
         in_progress_attempt_id=in_progress,
         can_start=not reason,
         reason=reason,
+        time_available=access.time_available(now=now, settings=settings),
+        closes_first=access.ended_by_close(started_at=now, settings=settings),
     )
 
 
@@ -188,6 +196,28 @@ def _attempt_questions(attempt: Attempt) -> list[AttemptQuestion]:
     return list(attempt.questions.select_related("version").order_by("position"))
 
 
+def attempt_ended_by_close(*, attempt: Attempt) -> bool:
+    """Whether the attempt's deadline is the student's close date rather than the end of
+    their time limit (so a student told why it ended is told the right reason)."""
+    settings = access.effective(attempt.quiz, _override(attempt.quiz, attempt.user))
+    return attempt.deadline is not None and attempt.deadline == settings.closes_at
+
+
+def quiz_slot_list(*, quiz: Quiz) -> list[QuizSlot]:
+    """The quiz's slots in order, each with `.number`: the question number students see
+    (descriptions are not numbered and get None; a random slot never draws one). Results,
+    their CSV, statistics and the instructor pages all label questions with it."""
+    slots = list(quiz.slots.select_related("question", "category").order_by("position"))
+    n = 0
+    for slot in slots:
+        if slot.question_id and slot.question.qtype == DESCRIPTION:
+            slot.number = None
+        else:
+            n += 1
+            slot.number = n
+    return slots
+
+
 def _numbers(questions: list[AttemptQuestion]) -> list[int | None]:
     """Question numbers as shown: descriptions are not numbered."""
     numbers, n = [], 0
@@ -203,7 +233,9 @@ def _numbers(questions: list[AttemptQuestion]) -> list[int | None]:
 def _attempt_header(attempt: Attempt, now: datetime) -> dict[str, Any]:
     seconds_left = None
     if attempt.state == Attempt.State.IN_PROGRESS and attempt.deadline is not None:
-        seconds_left = max(0, int((attempt.deadline - now).total_seconds()))
+        # Rounded up: the countdown reaches 0 at (not up to a second before) the deadline, so
+        # the submit it sends finds the attempt over and says why it ended.
+        seconds_left = max(0, math.ceil((attempt.deadline - now).total_seconds()))
     return {
         "id": attempt.pk,
         "quiz_id": attempt.quiz_id,
@@ -420,7 +452,10 @@ def _counting_attempt(finished: list[Attempt], method: str) -> Attempt | None:
 def quiz_results(*, quiz: Quiz) -> ResultsTable:
     """One row per student of the course (CSV-ready): attempts, grade by the quiz's
     grading method, percentage, pass, and per-slot marks of the attempt that counts."""
-    slots = list(quiz.slots.order_by("position").values_list("position", "mark"))
+    # Descriptions carry no marks and no number: no column either.
+    slots = [
+        (s.position, s.number, s.mark) for s in quiz_slot_list(quiz=quiz) if s.number is not None
+    ]
     columns = [
         "username",
         "last_name",
@@ -432,7 +467,7 @@ def quiz_results(*, quiz: Quiz) -> ResultsTable:
         "percentage",
         "passed",
         "needs_grading",
-        *[f"Q{position} /{mark:g}" for position, mark in slots],
+        *[f"Q{number} /{mark:g}" for _, number, mark in slots],
     ]
     students = course_students(course=quiz.session.course)
     attempts: dict[int, list[Attempt]] = {}
@@ -444,7 +479,7 @@ def quiz_results(*, quiz: Quiz) -> ResultsTable:
         attempts.setdefault(attempt.user_id, []).append(attempt)
     max_grade = max((a.max_score for group in attempts.values() for a in group), default=None)
     if max_grade is None:
-        max_grade = sum(mark for _, mark in slots)
+        max_grade = sum(mark for _, _, mark in slots)
     rows = []
     for student in students:
         finished = attempts.get(student.pk, [])
@@ -463,10 +498,10 @@ def quiz_results(*, quiz: Quiz) -> ResultsTable:
                 len(finished),
                 _round(grade),
                 _round(max_grade),
-                _round(percentage),
+                grading.round_percentage(percentage),
                 _passed(quiz, percentage),
                 any(a.needs_grading for a in finished),
-                *[_round(marks.get(position)) for position, _ in slots],
+                *[_round(marks.get(position)) for position, _, _ in slots],
             ]
         )
     return ResultsTable(columns=columns, rows=rows)
@@ -500,6 +535,7 @@ class QuizStatisticsReport:
     questions: list[statistics.QuestionStatistics]
     names: dict[int, str]  # slot -> question name (or "Random from <category>")
     attempts: str
+    numbers: dict[int, int | None] = field(default_factory=dict)  # slot -> number as shown
 
 
 def quiz_statistics(*, quiz: Quiz, attempts: str = "first") -> QuizStatisticsReport:
@@ -515,7 +551,7 @@ def quiz_statistics(*, quiz: Quiz, attempts: str = "first") -> QuizStatisticsRep
         .order_by("user_id", "number")
     )
     chosen = _statistics_attempts(finished, attempts)
-    slots = list(quiz.slots.select_related("question", "category").order_by("position"))
+    slots = quiz_slot_list(quiz=quiz)
     names = {
         s.position: s.question.name if s.question_id else f"Random from {s.category.path}"
         for s in slots
@@ -537,7 +573,11 @@ def quiz_statistics(*, quiz: Quiz, attempts: str = "first") -> QuizStatisticsRep
         matrix, [max_marks.get(slot, 0.0) for slot in graded_slots], graded_slots
     )
     return QuizStatisticsReport(
-        quiz=quiz_stats, questions=question_stats, names=names, attempts=attempts
+        quiz=quiz_stats,
+        questions=question_stats,
+        names=names,
+        attempts=attempts,
+        numbers={s.position: s.number for s in slots},
     )
 
 

@@ -64,6 +64,18 @@ INSTRUCTOR = Membership.Role.INSTRUCTOR
 #: Codes after which an attempt page has nothing left to do but show the review.
 ATTEMPT_OVER = ("attempt_overdue", "attempt_finished")
 TIME_UP = "Time is up: your attempt was submitted with the answers saved before the deadline."
+CLOSED = (
+    "The quiz closed for you at {closes}: your attempt was submitted with the answers saved "
+    "before then."
+)
+
+
+def _time_up_message(attempt: Attempt) -> str:
+    """Why an attempt ended on its own: the close date or the time limit."""
+    if selectors.attempt_ended_by_close(attempt=attempt):
+        closes = timezone.localtime(attempt.deadline).strftime("%H:%M")
+        return CLOSED.format(closes=closes)
+    return TIME_UP
 
 
 def _is_instructor(role: str) -> bool:
@@ -123,9 +135,7 @@ def quiz_detail(request: HttpRequest, quiz_id: int) -> HttpResponse:
         "max_grade": max_grade,
     }
     if instructor:
-        context["slots"] = list(
-            quiz.slots.select_related("question", "category").order_by("position")
-        )
+        context["slots"] = selectors.quiz_slot_list(quiz=quiz)
         context["essay_count"] = selectors.essay_marking_queue(
             course=quiz.session.course, quiz=quiz
         ).count()
@@ -163,7 +173,7 @@ def _own_attempt_in_progress(request: HttpRequest, attempt_id: int) -> tuple[Att
         return attempt, redirect("quiz-attempt-review", attempt_id=attempt.pk)
     if attempt.state == Attempt.State.FINISHED:
         if was_open:  # time ran out since the last request
-            messages.info(request, TIME_UP)
+            messages.info(request, _time_up_message(attempt))
         return attempt, redirect("quiz-attempt-review", attempt_id=attempt.pk)
     return attempt, None
 
@@ -196,7 +206,9 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
 def _time_up(request: HttpRequest, attempt: Attempt, exc: ApplicationError) -> HttpResponse:
     """The answer came too late or to a submitted attempt: go to the review."""
     review = _attempt_url("quiz-attempt-review", attempt)
-    messages.info(request, TIME_UP if exc.code == "attempt_overdue" else exc.message)
+    messages.info(
+        request, _time_up_message(attempt) if exc.code == "attempt_overdue" else exc.message
+    )
     if is_htmx(request):
         response = HttpResponse("")
         response["HX-Redirect"] = review
@@ -291,7 +303,7 @@ def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt, timed_out = attempt_get_for_change(user=request.user, attempt_id=attempt_id)
     if attempt.state == Attempt.State.FINISHED:
         if timed_out:
-            messages.info(request, TIME_UP)
+            messages.info(request, _time_up_message(attempt))
         return redirect("quiz-attempt-review", attempt_id=attempt.pk)
     responses = None
     if request.POST.get("answers") == "1":
@@ -307,7 +319,7 @@ def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
             return _time_up(request, attempt, exc)
         raise
     if attempt.auto_submitted:
-        messages.info(request, TIME_UP)
+        messages.info(request, _time_up_message(attempt))
     else:
         messages.success(request, "Your attempt has been submitted.")
     return redirect("quiz-attempt-review", attempt_id=attempt.pk)
@@ -351,7 +363,7 @@ def _instructor_quiz(request: HttpRequest, quiz_id: int) -> Quiz:
 def quiz_results(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz = _instructor_quiz(request, quiz_id)
     table = selectors.quiz_results(quiz=quiz)
-    # The student columns end with needs_grading; one "Q<slot> /<mark>" column per slot follows.
+    # The student columns end with needs_grading; one "Q<n> /<mark>" column per question follows.
     split = table.columns.index("needs_grading") + 1
     context = {
         "quiz": quiz,
@@ -387,6 +399,7 @@ def quiz_statistics(request: HttpRequest, quiz_id: int) -> HttpResponse:
         {
             "stat": stat,
             "name": report.names.get(stat.slot, ""),
+            "number": report.numbers.get(stat.slot),
             "question": slots[stat.slot].question if stat.slot in slots else None,
             "problem": is_problem_question(stat),
         }
@@ -748,7 +761,7 @@ def quiz_questions(request: HttpRequest, quiz_id: int) -> HttpResponse:
     if search:
         bank = bank.filter(name__icontains=search)
     bank = list(bank.order_by("category__path", "name", "pk")[: BANK_PAGE + 1])
-    slots = list(quiz.slots.select_related("question", "category").order_by("position"))
+    slots = selectors.quiz_slot_list(quiz=quiz)
     question_count, max_grade = quiz_outline(quiz)
     context = {
         "quiz": quiz,
@@ -842,6 +855,8 @@ def quiz_slot_remove(request: HttpRequest, quiz_id: int, slot_id: int) -> HttpRe
     if slot is None:
         raise ApplicationError("not_found", "That question is not in this quiz.", status_code=404)
     name = slot.question.name if slot.question_id else f"Random from {slot.category.path}"
+    number = next(s.number for s in selectors.quiz_slot_list(quiz=quiz) if s.pk == slot.pk)
+    what = f"question {number}" if number else "the description"
     try:
         services.quiz_slot_remove(slot=slot)
     except ApplicationError as exc:
@@ -849,7 +864,7 @@ def quiz_slot_remove(request: HttpRequest, quiz_id: int, slot_id: int) -> HttpRe
             raise
         messages.error(request, f"“{name}” was not removed: {exc.message}")
     else:
-        messages.success(request, f"Removed question {slot.position} (“{name}”) from the quiz.")
+        messages.success(request, f"Removed {what} (“{name}”) from the quiz.")
     return redirect("quiz-questions", quiz_id=quiz.pk)
 
 

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
 from courseware.models import Membership
-from quizzes import selectors
+from quizzes import grading, selectors
 from quizzes.content import QUESTION_TYPE_LABELS
 from quizzes.models import AttemptQuestion
 
@@ -97,7 +97,10 @@ def duration(value: timedelta | None) -> str:
     """20 minutes, 1 hour 30 minutes; "No limit" for None."""
     if value is None:
         return "No limit"
-    minutes = round(value.total_seconds() / 60)
+    if value.total_seconds() < 60:
+        return "less than a minute"
+    # Rounded down: "You will have 5 minutes" must not promise more than there is.
+    minutes = int(value.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     parts = []
     if hours:
@@ -115,6 +118,19 @@ def clock(seconds: int | None) -> str:
     hours, rest = divmod(max(0, int(seconds)), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def needs_grading(attempts: list[dict[str, Any]]) -> bool:
+    """Whether a finished attempt waits for an essay mark: "Not yet graded" on every page."""
+    return any(a["needs_grading"] and a["state"] == "finished" for a in attempts)
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """A percentage (without the % sign) by the one rule, grading.round_percentage: 3.8."""
+    rounded = grading.round_percentage(value)
+    return "\u2013" if rounded is None else f"{rounded:.1f}"
 
 
 @register.filter

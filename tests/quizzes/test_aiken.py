@@ -31,6 +31,15 @@ def test_aiken_questions_are_single_choice_with_the_named_answer_right():
     assert [a["text"] for a in second.content["answers"]] == ["AutoTokenizer", "Trainer"]
 
 
+def test_options_without_a_space_after_the_label_are_read_as_in_moodle():
+    source = "Which loads weights?\nA)from_pretrained\nB.save\nANSWER: A"
+
+    [question] = parse_questions(source, "aiken")
+
+    assert [a["text"] for a in question.content["answers"]] == ["from_pretrained", "save"]
+    assert [a["fraction"] for a in question.content["answers"]] == [1.0, 0.0]
+
+
 @pytest.mark.parametrize(
     ("source", "line", "expected"),
     [
@@ -40,6 +49,7 @@ def test_aiken_questions_are_single_choice_with_the_named_answer_right():
         ("Q?\nA. x\nC. y\nANSWER: A\n", 3, "Option C is out of order"),
         ("ANSWER: A\n", 1, "ANSWER without a question"),
         ("Q?\nA. x\nB. y\nforgot the answer line\nANSWER: A", 4, "Text after the options"),
+        ("Q?\nA- x\nB- y\nANSWER: A\n", 2, "'A- x' is not an option"),
     ],
 )
 def test_broken_aiken_names_the_line(source, line, expected):

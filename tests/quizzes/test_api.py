@@ -623,6 +623,7 @@ def test_statistics(open_quiz, instructor, course):
     assert body["attempts"] == "first"
     assert body["quiz"]["count"] == 4
     assert [q["slot"] for q in body["questions"]] == [1, 2, 3]
+    assert [q["number"] for q in body["questions"]] == [1, 2, 3]
     assert body["questions"][0]["name"] == "Capital"
     assert body["questions"][0]["question_id"] == open_quiz.slots.get(position=1).question_id
     assert body["questions"][0]["facility"] == 50

@@ -56,6 +56,7 @@ def test_every_type_round_trips(qtype):
             idnumber="sc-1",
             tags=["LO1", "attention"],
         ),
+        CONTENT["single_choice"](name="Bracket tags", idnumber="x]1", tags=["t]ag", "a]]b"]),
     ],
     ids=lambda c: c["name"],
 )

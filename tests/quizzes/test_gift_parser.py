@@ -77,10 +77,19 @@ def test_equals_with_partial_weights_stays_single_choice():
     assert content["general_feedback"] == "General feedback"
 
 
-def test_decimal_weights_are_kept_to_seven_places():
-    content = one("Pick thirds {~%33.33333%a ~%33.33333%b ~%33.33333%c ~d}")
+def test_weights_near_a_moodle_grade_option_are_stored_as_that_option():
+    # Moodle's match_grade_options: 33.33333% is one third, so three of them make exactly 1.
+    content = one("Pick thirds {~%33.33333%a ~%33.33333%b ~%33.33333%c ~%-16.66667%d}")
 
-    assert [a["fraction"] for a in content["answers"]][:3] == [0.3333333] * 3
+    fractions = [a["fraction"] for a in content["answers"]]
+    assert fractions == [1 / 3, 1 / 3, 1 / 3, -1 / 6]
+    assert sum(fractions[:3]) == 1.0
+
+
+def test_other_decimal_weights_are_kept_to_seven_places():
+    content = one("Pick {~%12.345678%a ~%87.654322%b ~c}")
+
+    assert [a["fraction"] for a in content["answers"]] == [0.1234568, 0.8765432, 0.0]
 
 
 def test_short_answer_with_several_accepted_answers_and_weights():
@@ -286,6 +295,14 @@ def test_id_tags_mark_and_case_in_comment_lines():
     assert content["tags"] == ["LO2", "attention"]
     assert content["default_mark"] == 2.5
     assert content["case_sensitive"] is True
+
+
+def test_an_escaped_bracket_inside_a_tag_is_part_of_the_tag():
+    # Moodle's qformat_gift tests expect the tag t]ag from [tag:t\\]ag].
+    content = one("// [tag:t\\]ag] [id:a\\]b]\n::Tagged:: Pick {=yes ~no}")
+
+    assert content["tags"] == ["t]ag"]
+    assert content["idnumber"] == "a]b"
 
 
 def test_windows_line_endings_and_byte_order_mark():

@@ -3,7 +3,7 @@
 import pytest
 
 from quizzes.content import validate_content
-from quizzes.grading import grade, quiz_grade, right_answer
+from quizzes.grading import clamp, grade, quiz_grade, right_answer, round_percentage, state_for
 from tests.quizzes.conftest import CONTENT
 
 
@@ -63,6 +63,31 @@ def test_multiple_choice_total_is_clamped_at_one():
     )
 
     assert grade(generous, {"choices": [0, 1]}).fraction == 1.0
+
+
+def test_three_right_answers_at_a_third_each_are_correct_and_full_marks():
+    # Stored before grade-option snapping: 0.3333333 x 3 = 0.9999999.
+    thirds = {
+        "type": "multiple_choice",
+        "text": "Pick the three encoders",
+        "format": "moodle",
+        "answers": [
+            {"text": t, "fraction": f, "feedback": ""}
+            for t, f in (("a", 0.3333333), ("b", 0.3333333), ("c", 0.3333333), ("d", -1.0))
+        ],
+    }
+
+    result = grade(thirds, {"choices": [0, 1, 2]})
+
+    assert (result.fraction, result.state) == (1.0, "correct")
+
+
+@pytest.mark.parametrize(
+    ("fraction", "state"),
+    [(0.9999991, "correct"), (0.999998, "partial"), (0.0000009, "incorrect"), (2e-6, "partial")],
+)
+def test_state_follows_moodles_one_millionth_tolerance(fraction, state):
+    assert state_for(clamp(fraction)) == state
 
 
 def test_multiple_choice_feedback_of_each_ticked_answer():
@@ -198,3 +223,10 @@ def test_grading_methods_with_an_attempt_waiting_for_an_essay_mark():
     assert quiz_grade([], "highest") is None
     with pytest.raises(ValueError, match="Unknown grading method"):
         quiz_grade([1.0], "median")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(100 / 26, 3.8), (12.25, 12.3), (99.95, 100.0), (0.04, 0.0), (None, None)]
+)
+def test_percentages_are_rounded_once_to_one_decimal_halves_up(value, shown):
+    assert round_percentage(value) == shown

@@ -8,7 +8,7 @@ from core.exceptions import NotFoundError
 from courseware.models import Membership
 from quizzes import selectors, services
 from tests.factories import MembershipFactory, UserFactory
-from tests.quizzes.conftest import NOW, essay, multiple_choice, true_false
+from tests.quizzes.conftest import NOW, description, essay, multiple_choice, true_false
 
 
 def finished(quiz, user, responses, minutes=0):
@@ -203,3 +203,19 @@ def test_attempt_get_lets_instructors_in(quiz, student, instructor):
     assert selectors.attempt_get(user=instructor, attempt_id=attempt.pk, now=NOW) == attempt
     with pytest.raises(NotFoundError):
         selectors.attempt_get(user=stranger, attempt_id=attempt.pk, now=NOW)
+
+
+def test_descriptions_take_no_number_in_results_statistics_or_slot_list(make_quiz, course, student):
+    quiz = make_quiz(description(), true_false(), description(), true_false())
+    finished(quiz, student, {2: {"value": True}, 4: {"value": False}})
+
+    slots = selectors.quiz_slot_list(quiz=quiz)
+    table = selectors.quiz_results(quiz=quiz)
+    report = selectors.quiz_statistics(quiz=quiz)
+
+    assert [(s.position, s.number) for s in slots] == [(1, None), (2, 1), (3, None), (4, 2)]
+    # Numbered as the student saw "Question 1" and "Question 2"; no column for descriptions.
+    assert table.columns[10:] == ["Q1 /1", "Q2 /1"]
+    [row] = [r for r in table.rows if r[0] == student.username]
+    assert row[10:] == [0.0, 1.0]  # true_false() is right when False
+    assert [(q.slot, report.numbers[q.slot]) for q in report.questions] == [(2, 1), (4, 2)]

@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courseware.models import Membership
-from quizzes import services
+from quizzes import selectors, services
 from quizzes.models import Attempt, Question, Quiz
 from tests.factories import MembershipFactory
-from tests.quizzes.conftest import CONTENT, essay, single_choice, true_false
+from tests.quizzes.conftest import CONTENT, description, essay, single_choice, true_false
 
 pytestmark = pytest.mark.django_db
 
@@ -691,3 +691,122 @@ def test_regrade_button(client, open_quiz, finished, instructor):
     assert "1 mark changed" in response.content.decode()
     assert evil["Location"] == reverse("quiz-list", args=[open_quiz.session.course.code])
     assert finished.questions.get(position=2).mark == 1.0
+
+
+def test_instructor_quiz_pages_number_questions_as_students_see_them(client, new_quiz, instructor):
+    quiz = new_quiz(description(), single_choice(), true_false())
+    client.force_login(instructor)
+
+    for name in ("quiz-detail", "quiz-questions"):
+        html = client.get(reverse(name, args=[quiz.pk])).content.decode()
+        numbers = re.findall(r"<tr>\s*<td>(.*?)</td>", html)
+        assert numbers[:3] == ['<span class="muted">Info</span>', "1", "2"], name
+
+
+def test_a_percentage_reads_the_same_on_every_page_and_in_the_csv(
+    client, new_quiz, student, instructor
+):
+    # 1 of 26 marks is 3.846...%: rounded to 3.85 first, the results table said 3.9.
+    quiz = new_quiz(true_false(), true_false(), marks=[1, 25])
+    attempt = services.attempt_start(quiz=quiz, user=student)
+    services.attempt_submit(
+        attempt=attempt, user=student, responses={1: {"value": False}, 2: {"value": True}}
+    )
+    client.force_login(student)
+    pages = [
+        client.get(reverse("quiz-attempt-review", args=[attempt.pk])).content.decode(),
+        client.get(reverse("quiz-detail", args=[quiz.pk])).content.decode(),
+    ]
+    client.force_login(instructor)
+    results = client.get(reverse("quiz-results", args=[quiz.pk])).content.decode()
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(reverse("quiz-results-csv", args=[quiz.pk])).content.decode())
+        )
+    )
+
+    for html in pages:
+        assert "(3.8%)" in html
+    assert re.search(r"<td>3\.8</td>", results)
+    assert "3.9" not in results
+    assert rows[1][rows[0].index("percentage")] == "3.8"
+
+
+def test_the_start_card_counts_the_earlier_of_time_limit_and_close_date(client, open_quiz, student):
+    now = timezone.now()
+    services.quiz_override_set(quiz=open_quiz, user=student, closes_at=now + timedelta(minutes=5))
+    client.force_login(student)
+
+    html = client.get(reverse("quiz-detail", args=[open_quiz.pk])).content.decode()
+
+    # 4 minutes and some seconds are left; the 20-minute limit is not what the student gets.
+    assert "You will have <strong>4 minutes</strong>: the quiz closes for you at" in html
+    assert "before the 20 minutes time limit is up" in html
+
+
+def test_an_attempt_cut_off_by_the_close_date_says_so(client, open_quiz, student):
+    now = timezone.now()
+    services.quiz_override_set(quiz=open_quiz, user=student, closes_at=now - timedelta(minutes=1))
+    attempt = services.attempt_start(quiz=open_quiz, user=student, now=now - timedelta(minutes=2))
+    client.force_login(student)
+
+    response = client.post(
+        reverse("quiz-attempt-submit", args=[attempt.pk]), {"answers": "1"}, follow=True
+    )
+    html = response.content.decode()
+
+    assert "The quiz closed for you at" in html
+    assert "Your attempt has been submitted." not in html
+
+
+def test_the_countdown_rounds_up_so_it_ends_at_the_deadline(open_quiz, student):
+    now = timezone.now()
+    attempt = services.attempt_start(quiz=open_quiz, user=student, now=now)
+
+    display = selectors.attempt_display(attempt=attempt, now=now + timedelta(seconds=5.5))
+
+    assert display["attempt"]["seconds_left"] == 20 * 60 - 5  # 1194.5 s, shown as 1195
+
+
+def test_feedback_on_a_right_answer_is_styled_as_right(client, student, finished):
+    client.force_login(student)
+
+    html = client.get(reverse("quiz-attempt-review", args=[finished.pk])).content.decode()
+
+    right = html.index('id="q1"')
+    assert '<div class="feedback feedback-correct">' in html[right : html.index('id="q2"')]
+
+
+def test_an_attempt_waiting_for_an_essay_mark_is_not_yet_graded_on_both_pages(
+    client, open_quiz, student, finished
+):
+    client.force_login(student)
+
+    listing = client.get(reverse("quiz-list", args=[open_quiz.session.course.code]))
+    detail = client.get(reverse("quiz-detail", args=[open_quiz.pk]))
+
+    for response in (listing, detail):
+        html = response.content.decode()
+        assert "Not yet graded" in html
+        assert "Not available yet" not in html
+
+
+def test_instructor_quiz_page_lists_questions_outside_a_height_limited_box(
+    client, open_quiz, instructor
+):
+    client.force_login(instructor)
+
+    html = client.get(reverse("quiz-detail", args=[open_quiz.pk])).content.decode()
+
+    assert 'class="table-scroll card table-scroll-full"' in html
+
+
+def test_import_hint_points_at_the_list_above_and_the_form_below(client, course, instructor):
+    client.force_login(instructor)
+
+    response = client.post(
+        reverse("quiz-import", args=[course.code]),
+        {"source_text": GIFT_BAD, "format": "gift", "attempts_allowed": "1"},
+    )
+
+    assert "Fix the problems listed above in the form below" in response.content.decode()
