@@ -11,3 +11,9 @@ urlpatterns = [
     path("", include("quizzes.urls")),
     path("", include("courseware.urls")),
 ]
+
+# JSON bodies for the API, the portal's pages elsewhere (core.views).
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
