@@ -1,6 +1,7 @@
 """Coursebench settings. Every deployment-specific value comes from the environment
 (see `.env.example`); the defaults are the embedded ones `make run` uses."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "core",
     "courseware",
     "quizzes",
@@ -57,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a login lockout (flagged by axes' backend) into core.auth.lockout_response.
+    "axes.middleware.AxesMiddleware",
     "core.middleware.ApplicationErrorMiddleware",
 ]
 
@@ -98,6 +102,28 @@ LANGUAGE_CODE = "en-au"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+
+# --- Login protection (django-axes) on every login path: portal, admin, API token ----------
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0: the header is
+# the client's own say and is ignored (REMOTE_ADDR is the client). DRF's throttles and
+# axes both use this one setting (core.auth.client_ip).
+NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+# Username and address together: a student behind a classroom's shared NAT address is not
+# locked out by a classmate's typos, and nobody can lock a student out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.auth.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.auth.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# The cool-off runs from the lockout, so the time in the message is the truth.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HTTP_RESPONSE_CODE = 429
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -142,6 +168,7 @@ REST_FRAMEWORK = {
     ],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
