@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: refuses one over REQUEST_MAX_BYTES from its Content-Length.
+    "core.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -152,6 +154,10 @@ STORAGES = {
 
 DECK_MAX_BYTES = env_int("DECK_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = DECK_MAX_BYTES + 1024 * 1024
+# The largest request body accepted at all (a lab model upload is the largest), refused with a
+# 413 from its Content-Length before it is read. Each lab's max_upload_bytes (default 500 MB)
+# is checked after upload; a lab limit above this one has no effect.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024 * 1024, minimum=DECK_MAX_BYTES)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
