@@ -35,6 +35,21 @@ _DRF_CODES = {
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+    invalid_page_message = "There is no page {page_number}: {message}."
+
+    def get_page_number(self, request: Request, paginator: Any) -> int:
+        """`?page=` must be a whole number from 1 (or `last`): anything else is a 400 that says
+        so, where DRF answered 404 "Invalid page." (a page past the end is still a 404)."""
+        raw = request.query_params.get(self.page_query_param) or "1"
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        if not raw.isdigit() or int(raw) < 1:
+            raise ApplicationError(
+                "invalid_page",
+                f"?{self.page_query_param}={raw} is not a page number: pages are numbered "
+                "from 1 (or use `last`).",
+            )
+        return int(raw)
 
 
 def paginated_response(

@@ -23,6 +23,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from core.api import Pagination, error_responses, paginated_response
+from core.auth import client_ip, lockout_response, login_failures_reset
 from core.exceptions import ApplicationError
 from core.permissions import require_instructor
 from courseware import selectors, services
@@ -347,10 +348,14 @@ class HomeworkCompletionListApi(APIView):
 
 
 class TokenObtainThrottle(AnonRateThrottle):
-    """Slows password guessing: a client address gets 10 attempts a minute."""
+    """Slows password guessing: a client address gets 10 attempts a minute (the address as
+    NUM_PROXIES trusted proxies report it, never a client-supplied X-Forwarded-For)."""
 
     scope = "token_obtain"
     rate = "10/minute"
+
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request)
 
 
 class TokenObtainApi(APIView):
@@ -390,6 +395,9 @@ class TokenObtainApi(APIView):
                 429,
                 e400="Wrong username or password (`invalid_credentials`), missing fields "
                 "(`invalid_input`, with `fields`) or a malformed body (`parse_error`).",
+                e429="Too many attempts from this address (`throttled`), or too many failed "
+                "logins for this username from it (`locked_out`; the message says for how "
+                "long, `Retry-After` in seconds).",
             ),
         },
     )
@@ -397,10 +405,13 @@ class TokenObtainApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(request=request, **serializer.validated_data)
+        if getattr(request, "axes_locked_out", False):  # set by django-axes' backend
+            return lockout_response(request)  # 429 locked_out, as for every login path
         if user is None:
             raise ApplicationError(
                 "invalid_credentials",
                 "Unable to log in with the username and password given.",
             )
+        login_failures_reset(request=request, username=serializer.validated_data["username"])
         token = services.api_token_get_or_create(user=user)
         return Response(self.OutputSerializer({"token": token.key}).data)

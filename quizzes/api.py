@@ -32,7 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import Pagination, error_responses, paginated_response
-from core.csv import spreadsheet_cell
+from core.csv import TableCSVRenderer, spreadsheet_cell
 from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from core.permissions import require_instructor, require_member
 from courseware import selectors as courseware_selectors
@@ -738,23 +738,8 @@ class AttemptReviewApi(APIView):
 # --- Instructors ------------------------------------------------------------------------------
 
 
-class CSVRenderer(renderers.BaseRenderer):
-    """`?format=csv`: a results table as CSV (errors still come as JSON)."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
-        table = selectors.ResultsTable(
-            columns=data["columns"],
-            rows=[[row[c] for c in data["columns"]] for row in data["rows"]],
-        )
-        return results_csv(table).encode("utf-8")
-
-
 class QuizResultsApi(APIView):
-    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+    renderer_classes = [renderers.JSONRenderer, TableCSVRenderer]
 
     class OutputSerializer(serializers.Serializer):
         columns = serializers.ListField(

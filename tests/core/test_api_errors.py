@@ -193,3 +193,110 @@ def test_only_forbidden_and_not_found_errors_deny_access():
     assert ApplicationError("gone", "Moved.", status_code=404).denies_access
     assert not ApplicationError("quota_exceeded", "No more today.", status_code=429).denies_access
     assert not ApplicationError("invalid", "Fix the form.").denies_access
+
+
+# --- Hostile or odd requests ----------------------------------------------------------------
+
+#: About 2 KB of JSON nested 1,000 levels deep: Python's json module raises RecursionError.
+DEEP_JSON = '{"a":' * 1000 + "1" + "}" * 1000
+
+
+@pytest.fixture
+def attempt(session12, student):
+    from django.utils import timezone
+
+    from quizzes.services import attempt_start, question_create, quiz_question_add
+    from tests.quizzes.conftest import QuizFactory, true_false
+
+    now = timezone.now()
+    quiz = QuizFactory(
+        session=session12,
+        opens_at=now - timezone.timedelta(hours=1),
+        closes_at=now + timezone.timedelta(days=1),
+    )
+    question = question_create(course=session12.course, content=true_false())
+    quiz_question_add(quiz=quiz, question=question)
+    return attempt_start(quiz=quiz, user=student)
+
+
+def _too_deep(body: dict) -> None:
+    assert body["code"] == "parse_error"
+    assert "nested more than 32 levels deep" in body["message"]
+    assert set(body) == {"code", "message"}
+
+
+def test_deeply_nested_json_is_a_parse_error_anonymously():
+    response = APIClient().post(TOKEN_URL, DEEP_JSON, content_type="application/json")
+
+    _too_deep(body_of(response, 400))
+
+
+def test_deeply_nested_json_is_a_parse_error_on_answer_and_submit(client, attempt):
+    answer = reverse("quizzes_api:answer-save", kwargs={"attempt_id": attempt.pk, "slot": 1})
+    submit = reverse("quizzes_api:attempt-submit", kwargs={"attempt_id": attempt.pk})
+
+    _too_deep(body_of(client.put(answer, DEEP_JSON, content_type="application/json"), 400))
+    _too_deep(body_of(client.post(submit, DEEP_JSON, content_type="application/json"), 400))
+
+
+def test_json_deeper_than_the_limit_is_refused_before_the_recursion_limit():
+    body = '{"username": ' + "[" * 40 + "1" + "]" * 40 + ', "password": "x"}'
+
+    _too_deep(body_of(APIClient().post(TOKEN_URL, body, content_type="application/json"), 400))
+
+
+def test_json_at_the_depth_limit_is_parsed():
+    body = '{"username": ' + "[" * 31 + '"ada"' + "]" * 31 + ', "password": "x"}'
+
+    response = APIClient().post(TOKEN_URL, body, content_type="application/json")
+
+    assert body_of(response, 400)["code"] == "invalid_input"  # parsed; a list is no username
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/quizzes/abc/",
+        "/api/v1/attempts/1.5/submit/",
+        "/api/v1/labs/x/submissions/",
+        "/api/v1/no-such-endpoint/",
+        "/api/nothing/",
+    ],
+)
+def test_an_unknown_api_address_is_a_json_not_found(client, path):
+    body = body_of(client.get(path), 404)
+
+    assert body["code"] == "not_found"
+    assert body["message"].startswith(f"No API endpoint at {path}")
+    assert set(body) == {"code", "message"}
+
+
+def test_an_unknown_api_address_is_json_anonymously_too():
+    assert body_of(APIClient().post("/api/v1/quizzes/abc/results/"), 404)["code"] == "not_found"
+
+
+def test_an_unknown_portal_address_is_still_the_html_page(client):
+    response = client.get("/courses/x/sessions/abc/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert "Back to my courses" in response.content.decode()
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5"])
+def test_a_page_that_is_not_a_page_number_is_invalid_page(client, course, page):
+    body = body_of(client.get(COURSES_URL, {"page": page}), 400)
+
+    expected = f"?page={page} is not a page number: pages are numbered from 1 (or use `last`)."
+    assert body == {"code": "invalid_page", "message": expected}
+
+
+def test_the_first_and_last_pages_are_found(client, course):
+    assert body_of(client.get(COURSES_URL, {"page": "1"}), 200)["count"] == 1
+    assert body_of(client.get(COURSES_URL, {"page": "last"}), 200)["count"] == 1
+
+
+def test_a_page_past_the_end_is_not_found(client, course):
+    body = body_of(client.get(COURSES_URL, {"page": "5"}), 404)
+
+    assert body["code"] == "not_found"

@@ -1,13 +1,21 @@
-"""ApplicationErrorMiddleware: the one place a portal ApplicationError becomes a response."""
+"""ApplicationErrorMiddleware: the one place a portal ApplicationError becomes a response;
+RequestSizeLimitMiddleware: an over-large body is refused before it is read."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse
 from django.test import RequestFactory
+from rest_framework.test import APIClient
 
 from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
-from core.middleware import ApplicationErrorMiddleware
+from core.middleware import ApplicationErrorMiddleware, RequestSizeLimitMiddleware
+from courseware import services as courseware_services
+from labs.models import Submission
+from tests.factories import LabFactory
 
 
 @pytest.fixture
@@ -72,3 +80,99 @@ def test_end_to_end_through_a_portal_view(client, other_student):
     response = client.get("/courses/NOSUCH1/")
     assert response.status_code == 404
     assert "No course NOSUCH1 among your courses." in response.content.decode()
+
+
+# --- RequestSizeLimitMiddleware -------------------------------------------------------------
+
+TOO_LARGE = "this site accepts at most 4.0 KB in one upload"
+
+
+@pytest.fixture
+def small_request_limit(settings):
+    settings.REQUEST_MAX_BYTES = 4096
+
+
+def _archive(size: int) -> SimpleUploadedFile:
+    return SimpleUploadedFile("model.zip", b"\0" * size, "application/zip")
+
+
+@pytest.mark.django_db
+def test_an_over_limit_api_upload_is_a_json_413(small_request_limit, session12, student):
+    lab = LabFactory(session=session12)
+    client = APIClient()
+    key = courseware_services.api_token_create(user=student).key
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+
+    response = client.post(
+        f"/api/v1/labs/{lab.pk}/submissions/", {"artifact": _archive(8192)}, format="multipart"
+    )
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == "too_large"
+    assert TOO_LARGE in body["message"]
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_over_limit_portal_upload_is_a_readable_page(
+    small_request_limit, client, session12, student
+):
+    lab = LabFactory(session=session12)
+    client.force_login(student)
+
+    response = client.post(f"/labs/{lab.pk}/submit/", {"artifact": _archive(8192)})
+
+    assert response.status_code == 413
+    html = response.content.decode()
+    assert "<html" in html and TOO_LARGE in html
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_over_limit_htmx_upload_is_a_fragment(small_request_limit, client, session12, student):
+    lab = LabFactory(session=session12)
+    client.force_login(student)
+
+    response = client.post(
+        f"/labs/{lab.pk}/submit/", {"artifact": _archive(8192)}, HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 413
+    assert TOO_LARGE in response.content.decode()
+    assert response["HX-Retarget"] == "#htmx-errors"
+
+
+def test_a_request_within_the_limit_passes(small_request_limit, rf: RequestFactory):
+    middleware = RequestSizeLimitMiddleware(lambda request: HttpResponse("ok"))
+    request = rf.post("/labs/1/submit/", b"x" * 4096, content_type="application/octet-stream")
+
+    assert middleware(request).content == b"ok"
+
+
+def test_the_limit_is_refused_before_the_body_is_read(live_server, settings):
+    """A real HTTP request announcing 5 GB but sending 10 bytes: were the body read, the
+    server would wait for the rest and this would time out instead of getting a 413."""
+    settings.REQUEST_MAX_BYTES = 1024 * 1024
+    host, port = live_server.thread.host, live_server.thread.port
+    with socket.create_connection((host, port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /api/v1/labs/1/submissions/ HTTP/1.1\r\n"
+            b"Host: localhost\r\n"
+            b"Content-Type: application/zip\r\n"
+            b"Content-Length: 5368709120\r\n"
+            b"\r\n"
+            b"PK\x03\x04partial"
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), head
+    assert b'"code": "too_large"' in body
+    assert b"this site accepts at most 1.0 MB in one upload" in body

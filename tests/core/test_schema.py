@@ -121,6 +121,12 @@ def test_swagger_ui_loads_its_assets_locally(db):
     assert not re.search(r"cdn|jsdelivr|unpkg", html, re.IGNORECASE)
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert any("swagger-ui-bundle.js" in asset for asset in assets)
-    for asset in assets:
+    # Its settings script is served by the page itself (not inline: Content-Security-Policy).
+    settings_script = "/api/docs/?script="
+    assert settings_script in assets
+    script = APIClient().get(settings_script)
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle" in script.content.decode()
+    for asset in (a for a in assets if a != settings_script):
         assert asset.startswith("/static/"), asset
         assert finders.find(asset.removeprefix("/static/").split("?")[0]), asset

@@ -62,7 +62,10 @@ def test_printed_password_logs_the_user_in(demo_settings, capsys, client):
     line = next(line for line in out.splitlines() if "alex.chen" in line)
     password = line.split()[-1]
 
-    assert client.login(username="alex.chen", password=password)
+    # Through the login page: django-axes needs the request that client.login() does not pass.
+    response = client.post("/accounts/login/", {"username": "alex.chen", "password": password})
+    assert response.status_code == 302
+    assert response.wsgi_request.user.username == "alex.chen"
 
 
 @pytest.mark.django_db
