@@ -20,7 +20,7 @@ from courseware.models import Membership
 from labs import views
 from labs.models import HeldOutDataset, Lab, Submission
 from tests.factories import LabFactory, MembershipFactory, SubmissionFactory
-from tests.labs.conftest import HELDOUT_SECRET, model_zip
+from tests.labs.conftest import HELDOUT_SECRET, MODEL_CONFIG, model_zip
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_storage", "task_queue")]
 
@@ -339,6 +339,22 @@ def test_a_garbage_file_is_rejected_with_the_invalid_archive_message(lab, studen
     assert not Submission.objects.exists()
 
 
+def test_a_label_mismatch_is_refused_at_the_door_and_not_charged(lab, student):
+    client = Client()
+    client.force_login(student)
+    bad = MODEL_CONFIG.replace(b'"positive"', b'"pos"')
+
+    response = upload(client, lab, data=model_zip(**{"config.json": bad}), **HTMX)
+
+    assert response.status_code == 400
+    html = body(response)
+    assert 'data-code="label_mismatch"' in html
+    assert "Missing lab labels: positive." in html
+    assert not Submission.objects.exists()
+    page = body(client.get(reverse("labs:lab-detail", args=[lab.pk])))
+    assert re.search(rf"<strong>{lab.daily_quota}</strong>\s+submissions left today", page)
+
+
 def test_an_empty_file_and_a_missing_file_are_explained(lab, student):
     client = Client()
     client.force_login(student)
@@ -430,15 +446,18 @@ def test_a_failure_shows_its_code_message_and_how_to_fix_it(lab, student):
         student=student,
         status="failed",
         error_code="unsafe_weights",
-        error_message="pytorch_model.bin is a pickle file.",
+        error_message="`pytorch_model.bin` is a pickle file <b>.",
         finished_at=timezone.now(),
     )
     client = Client()
     client.force_login(student)
     html = body(card(client, submission))
     assert "<code>unsafe_weights</code>" in html
-    assert "pytorch_model.bin is a pickle file." in html
-    assert "safe_serialization=True" in html
+    # Markdown inline code is rendered, everything else stays escaped text.
+    assert "<code>pytorch_model.bin</code> is a pickle file &lt;b&gt;." in html
+    assert "How to fix:</strong> Save with <code>model.save_pretrained(folder)</code>" in html
+    assert "`" not in html
+    assert "safe_serialization" not in html  # gone in transformers 5
 
 
 def test_an_internal_failure_says_it_was_not_charged(lab, student):
