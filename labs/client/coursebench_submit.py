@@ -121,12 +121,12 @@ def select_files(folder: Path) -> list[Path]:
             raise Failure(
                 f"{folder} has {', '.join(pickles)} but no *.safetensors weights. The grader only "
                 "loads safetensors (pickle files can run arbitrary code). Re-save the model with\n"
-                f"    model.save_pretrained({str(folder)!r}, safe_serialization=True)\n"
-                "and run this again."
+                f"    model.save_pretrained({str(folder)!r})\n"
+                "(transformers 5 always writes model.safetensors) and run this again."
             )
         raise Failure(
             f"{folder} has no *.safetensors weights. Save the model with "
-            "model.save_pretrained(folder, safe_serialization=True)."
+            "model.save_pretrained(folder): transformers 5 writes model.safetensors."
         )
     index = folder / "model.safetensors.index.json"
     if index.is_file():

@@ -12,7 +12,7 @@ What it does, step by step (the same steps as the Session 12 deck):
    label2id=...)`: a new, randomly initialised classification head on top of the encoder;
 3. fine-tunes it with the `Trainer` API and reports macro-F1 on the validation split after each
    epoch (the lab's leaderboard ranks by macro-F1 on a held-out set you never see);
-4. saves the model with `save_pretrained(out, safe_serialization=True)` and the tokenizer with
+4. saves the model with `save_pretrained(out)` (model.safetensors) and the tokenizer with
    `tokenizer.save_pretrained(out)` into the same folder, and prints the command that submits it.
 
 The defaults (3,000 examples, 1 epoch, 64 tokens) run in a few minutes on a laptop CPU. For a
@@ -310,7 +310,7 @@ def train(
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    trainer.model.save_pretrained(out, safe_serialization=True)
+    trainer.model.save_pretrained(out)  # transformers 5 always writes model.safetensors
     tokenizer.save_pretrained(out)
     seconds = time.monotonic() - started
     summary = {

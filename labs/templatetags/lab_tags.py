@@ -9,6 +9,7 @@ from typing import Any
 
 import nh3
 from django import template
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
@@ -34,8 +35,8 @@ ERROR_FIXES = {
     "upload that.",
     "unsafe_archive": "Zip plain files only: no absolute paths, “..”, links or device files.",
     "too_large": "Leave out checkpoints and optimizer states: keep only the save_pretrained files.",
-    "unsafe_weights": "Save with model.save_pretrained(path, safe_serialization=True): "
-    ".safetensors only, never .bin/.pt/.pkl.",
+    "unsafe_weights": "Save with `model.save_pretrained(folder)` (it writes "
+    "`model.safetensors`) and upload only .safetensors weights, never .bin/.pt/.pkl.",
     "missing_files": "The archive needs config.json, the .safetensors weights and the tokenizer: "
     "call tokenizer.save_pretrained(same_folder) too.",
     "remote_code": "Use a standard architecture: no auto_map, no .py files, no custom code.",
@@ -98,6 +99,17 @@ def get_item(mapping: Any, key: Any) -> Any:
 @register.filter
 def error_fix(code: str | None) -> str:
     return ERROR_FIXES.get(code or "", "")
+
+
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+
+
+@register.filter
+def inline_code(text: str | None) -> SafeString:
+    """A grader or service message (plain text with Markdown `code` spans, as the API sends
+    it) as HTML: escaped, with each `span` in <code>. Nothing else of Markdown is rendered."""
+    escaped = str(conditional_escape(text or ""))
+    return mark_safe(_INLINE_CODE.sub(r"<code>\1</code>", escaped))  # noqa: S308 - escaped above
 
 
 @register.filter
