@@ -40,7 +40,8 @@ class LabForm(forms.Form):
     )
     labels = forms.CharField(
         max_length=2000,
-        help_text="Comma-separated, in the model's id order, e.g. negative, neutral, positive.",
+        help_text="Comma-separated, e.g. negative, neutral, positive. A model's id2label must "
+        "use the same names, in any order.",
     )
     primary_metric = forms.ChoiceField(
         choices=Lab.Metric.choices, initial=Lab.Metric.MACRO_F1, label="Ranking metric"

@@ -84,6 +84,12 @@ SAVE_HINT = (
     "Save both into the same folder — `model.save_pretrained(folder)` and "
     "`tokenizer.save_pretrained(folder)` must both be called — and upload that folder."
 )
+#: How a model's labels must match the lab's, said the same way everywhere (_match_labels maps
+#: by name, case-insensitively, so any order works).
+LABEL_RULE = (
+    "Set id2label and label2id to the lab's label names: the same names, in any order "
+    "(they are matched by name)."
+)
 #: transformers 5 (pinned: 5.24) always writes model.safetensors and no longer has the
 #: `safe_serialization` parameter (it is silently ignored), so the fix is plain save_pretrained.
 RESAVE_HINT = (
@@ -620,8 +626,7 @@ def _mismatch(details: str, model_labels: list[str], lab_labels: list[str]) -> G
     return GradingError(
         ErrorCode.LABEL_MISMATCH,
         f"{details} The model's labels (id2label, in index order) are {model_labels!r}; this "
-        f"lab's labels are {list(lab_labels)!r}. Set id2label and label2id to the lab's labels "
-        "(same names, any order). " + _load_hint(list(lab_labels)),
+        f"lab's labels are {list(lab_labels)!r}. {LABEL_RULE} " + _load_hint(list(lab_labels)),
     )
 
 

@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 
 from courseware.models import Membership
 from labs import selectors
+from labs.grading.artifact import LABEL_RULE
 from labs.models import Lab
 
 register = template.Library()
@@ -41,7 +42,7 @@ ERROR_FIXES = {
     "call tokenizer.save_pretrained(same_folder) too.",
     "remote_code": "Use a standard architecture: no auto_map, no .py files, no custom code.",
     "unsupported_model": "Load and save the model with AutoModelForSequenceClassification.",
-    "label_mismatch": "Set id2label / label2id in the config to the lab's labels, in order.",
+    "label_mismatch": LABEL_RULE,
     "load_failed": "Check that the folder loads locally with AutoTokenizer and "
     "AutoModelForSequenceClassification .from_pretrained(folder).",
     "timeout": "Submit a smaller model (a distilled or mini variant) or a shorter max_length.",
@@ -94,6 +95,11 @@ def get_item(mapping: Any, key: Any) -> Any:
     if isinstance(mapping, dict):
         return mapping.get(key)
     return None
+
+
+@register.simple_tag
+def label_rule() -> str:
+    return LABEL_RULE
 
 
 @register.filter
