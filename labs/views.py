@@ -244,7 +244,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
         "course": lab.session.course,
         "card": _card(submission, role, expanded=True),
         "is_instructor": _is_instructor(role),
-        "try_form": TryItForm(),
+        "try_form": TryItForm(example=selectors.lab_example_text(lab=lab)),
         "predictions": [_tryit_view(p) for p in predictions],
         "here": f"Submission {submission.pk}",
     }

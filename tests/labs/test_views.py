@@ -957,3 +957,22 @@ def test_the_starter_of_a_lab_in_another_course_is_not_found(lab, other_student)
     assert client.get(f"{reverse('labs:starter-download')}?lab={lab.pk}").status_code == 404
     assert client.get(f"{reverse('labs:starter-download')}?lab=x").status_code == 404
     assert client.get(reverse("labs:starter-download")).status_code == 200  # the plain copy
+
+
+def test_the_try_it_placeholder_comes_from_the_labs_own_training_data(
+    lab, student, tmp_path, monkeypatch
+):
+    from labs import demo
+
+    submission = scored(lab, student)
+    client = Client()
+    client.force_login(student)
+    url = reverse("labs:submission-detail", args=[submission.pk])
+    assert 'placeholder="A text like the ones this lab classifies"' in body(client.get(url))
+
+    train = tmp_path / "train.csv"
+    train.write_text("text,label\nok,neutral\n@airline my bag never arrived,negative\n")
+    monkeypatch.setattr(demo, "training_csv_path", lambda _lab: train)
+    html = body(client.get(url))
+    assert 'placeholder="e.g. @airline my bag never arrived"' in html
+    assert "acting was wonderful" not in html
