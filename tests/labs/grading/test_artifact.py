@@ -317,7 +317,9 @@ def test_it_rejects_labels_that_are_not_the_labs(tmp_path):
     assert "are ['neg', 'pos']; this lab's labels are ['negative', 'neutral', 'positive']" in (
         error.message
     )
-    assert "Set id2label and label2id to the lab's labels" in error.message
+    assert "Set id2label and label2id to the lab's label names: the same names, in any order" in (
+        error.message
+    )
 
 
 def test_it_maps_generic_label_names_by_index_and_says_so(tmp_path):
