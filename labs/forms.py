@@ -40,7 +40,8 @@ class LabForm(forms.Form):
     )
     labels = forms.CharField(
         max_length=2000,
-        help_text="Comma-separated, in the model's id order, e.g. negative, neutral, positive.",
+        help_text="Comma-separated, e.g. negative, neutral, positive. A model's id2label must "
+        "use the same names, in any order.",
     )
     primary_metric = forms.ChoiceField(
         choices=Lab.Metric.choices, initial=Lab.Metric.MACRO_F1, label="Ranking metric"
@@ -160,7 +161,12 @@ class TryItForm(forms.Form):
         max_length=TRY_IT_MAX_CHARS,
         strip=True,
         widget=forms.TextInput(
-            attrs={"placeholder": "e.g. the acting was wonderful", "autocomplete": "off"}
+            attrs={"placeholder": "A text like the ones this lab classifies", "autocomplete": "off"}
         ),
         error_messages={"required": "Type a sentence for the model to classify."},
     )
+
+    def __init__(self, *args, example: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if example:  # from the lab's own training data, so it fits whatever the lab classifies
+            self.fields["text"].widget.attrs["placeholder"] = f"e.g. {example}"

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import csv
 import hashlib
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -585,3 +587,19 @@ def tryit_get(*, user, prediction_id: int):
 
 def tryit_recent(*, submission: Submission, limit: int = 5) -> list:
     return list(submission.try_it_predictions.order_by("-created_at", "-pk")[:limit])
+
+
+def lab_example_text(*, lab: Lab, max_chars: int = 80) -> str | None:
+    """A short text from the lab's (public) training data, for the "Try it" box's placeholder;
+    None when the lab has no training file. Only the first rows are read."""
+    from labs.demo import training_csv_path  # labs.demo imports this module
+
+    path = training_csv_path(lab)
+    if path is None:
+        return None
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for row in itertools.islice(csv.DictReader(fh), 50):
+            text = " ".join((row.get("text") or "").split())
+            if 10 <= len(text) <= max_chars:
+                return text
+    return None

@@ -103,6 +103,27 @@ def _check_upload(lab: Lab, upload: File) -> None:
         )
 
 
+def _precheck_archive(lab: Lab, upload: File) -> None:
+    """Refuse, before anything is stored or charged, what the grader would refuse from the
+    archive's listing and config.json alone (same codes and messages; no model code runs)."""
+    from labs.grading.archive import ArchiveLimits
+    from labs.grading.artifact import precheck_archive
+
+    try:
+        precheck_archive(
+            upload,
+            lab_labels=list(lab.labels),
+            limits=ArchiveLimits(max_upload_bytes=lab.max_upload_bytes),
+        )
+    except GradingError as exc:
+        status = 413 if exc.code == ErrorCode.TOO_LARGE else 400
+        if exc.code in (ErrorCode.INTERNAL, ErrorCode.INVALID_DATASET):
+            status = 409  # the lab's problem, not the upload's
+        raise ApplicationError(exc.code.value, exc.message, status_code=status) from exc
+    finally:
+        upload.seek(0)
+
+
 def _check_quota(lab: Lab, student) -> None:
     quota = quota_status(lab=lab, student=student)
     if quota.left_total == 0:
@@ -134,6 +155,7 @@ def submission_create(*, lab: Lab, student, upload: File, filename: str) -> Subm
             "This lab has no held-out dataset yet; ask your instructor to upload one.",
             status_code=409,
         )
+    _precheck_archive(lab, upload)
     # Serialise concurrent uploads by the same student in this course (a row lock on their
     # membership), so the quota check and the insert below are atomic together.
     Membership.objects.select_for_update().get(course=lab.session.course, user=student)

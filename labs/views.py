@@ -27,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -77,16 +77,36 @@ def _instructor_lab(request: HttpRequest, lab_id: int) -> Lab:
 # --- Downloads --------------------------------------------------------------------------------
 
 
+def site_address(request: HttpRequest) -> str:
+    """This site's address as the client's --server wants it (scheme, host, script prefix)."""
+    return request.build_absolute_uri(get_script_prefix()).rstrip("/")
+
+
+def _stamped(path: Path, values: dict[str, object]) -> bytes:
+    """A downloadable script with its ``NAME = ...`` defaults set to this site's values, so what
+    it prints and does needs no placeholders. Each default must appear exactly once."""
+    source = path.read_text(encoding="utf-8")
+    for name, value in values.items():
+        pattern = re.compile(rf"^{name}(: [^=]+)? = .*$", re.MULTILINE)
+        source, count = pattern.subn(lambda m, n=name, v=value: f"{n}{m[1] or ''} = {v!r}", source)
+        if count != 1:
+            raise RuntimeError(f"{path.name} must define {name} exactly once, found {count}")
+    return source.encode("utf-8")
+
+
+def _script_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/x-python; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @require_GET
 @login_required
-def client_download(request: HttpRequest) -> FileResponse:
-    """The single-file submission client (standard library only), as a download."""
-    return FileResponse(
-        CLIENT_PATH.open("rb"),
-        as_attachment=True,
-        filename=CLIENT_PATH.name,
-        content_type="text/x-python; charset=utf-8",
-    )
+def client_download(request: HttpRequest) -> HttpResponse:
+    """The single-file submission client (standard library only), as a download that submits
+    to this site by default."""
+    content = _stamped(CLIENT_PATH, {"DEFAULT_SERVER": site_address(request)})
+    return _script_response(content, CLIENT_PATH.name)
 
 
 def _starter_path() -> Path:
@@ -95,17 +115,20 @@ def _starter_path() -> Path:
 
 @require_GET
 @login_required
-def starter_download(request: HttpRequest) -> FileResponse:
-    """The starter training script students adapt (fine-tune, then save_pretrained)."""
+def starter_download(request: HttpRequest) -> HttpResponse:
+    """The starter training script students adapt (fine-tune, then save_pretrained). From a lab
+    page (``?lab=ID``, members only) it knows the lab, so it prints the exact submit command."""
     path = _starter_path()
     if not path.is_file():
         raise NotFoundError("The starter script is not available yet.")
-    return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=STARTER_NAME,
-        content_type="text/x-python; charset=utf-8",
-    )
+    values: dict[str, object] = {"DEFAULT_SERVER": site_address(request)}
+    lab_id = request.GET.get("lab")
+    if lab_id is not None:
+        if not lab_id.isdigit():
+            raise NotFoundError(f"No lab {lab_id[:20]!r}.")
+        lab, _role = selectors.lab_get(user=request.user, lab_id=int(lab_id))
+        values["DEFAULT_LAB"] = lab.pk
+    return _script_response(_stamped(path, values), STARTER_NAME)
 
 
 @require_GET
@@ -221,7 +244,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
         "course": lab.session.course,
         "card": _card(submission, role, expanded=True),
         "is_instructor": _is_instructor(role),
-        "try_form": TryItForm(),
+        "try_form": TryItForm(example=selectors.lab_example_text(lab=lab)),
         "predictions": [_tryit_view(p) for p in predictions],
         "here": f"Submission {submission.pk}",
     }
@@ -264,6 +287,7 @@ def _lab_context(request: HttpRequest, lab: Lab, role: str) -> dict[str, Any]:
         "has_dataset": dataset is not None,
         "has_training": training_csv_path(lab) is not None,
         "has_starter": _starter_path().is_file(),
+        "site_address": site_address(request),
         "now": now,
     }
     if instructor:

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 __version__ = "1.0"
 
+#: The portal's download stamps its own address here (labs.views.client_download).
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 POLL_INTERVAL_S = 2.0
 CHUNK = 256 * 1024
@@ -121,12 +122,12 @@ def select_files(folder: Path) -> list[Path]:
             raise Failure(
                 f"{folder} has {', '.join(pickles)} but no *.safetensors weights. The grader only "
                 "loads safetensors (pickle files can run arbitrary code). Re-save the model with\n"
-                f"    model.save_pretrained({str(folder)!r}, safe_serialization=True)\n"
-                "and run this again."
+                f"    model.save_pretrained({str(folder)!r})\n"
+                "(transformers 5 always writes model.safetensors) and run this again."
             )
         raise Failure(
             f"{folder} has no *.safetensors weights. Save the model with "
-            "model.save_pretrained(folder, safe_serialization=True)."
+            "model.save_pretrained(folder): transformers 5 writes model.safetensors."
         )
     index = folder / "model.safetensors.index.json"
     if index.is_file():
@@ -156,11 +157,22 @@ def build_zip(files: list[Path], dest: Path) -> int:
 # --- HTTP -------------------------------------------------------------------------------
 
 
+#: The start of a portal or API page's path: what is left when a page's address is pasted.
+_PAGE_PATH = re.compile(r"/(labs|api|courses|accounts|quizzes|sessions)(/|$)")
+
+
 class Api:
     def __init__(self, server: str, token: str, *, timeout: float = 60.0) -> None:
         parts = urlsplit(server if "://" in server else f"http://{server}")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise Failure(f"--server must look like {DEFAULT_SERVER}, not {server!r}.")
+        page = _PAGE_PATH.search(parts.path)
+        if page:
+            site = f"{parts.scheme}://{parts.netloc}{parts.path[: page.start()]}"
+            raise Failure(
+                f"--server is the site's address, not a page address: use --server {site} "
+                f"(without {parts.path[page.start() :]})."
+            )
         self.scheme, self.netloc = parts.scheme, parts.netloc
         self.base_path = parts.path.rstrip("/")
         self.token = token
@@ -249,9 +261,17 @@ class Api:
             return body
         if isinstance(body, dict) and "code" in body:
             raise ApiError(str(body["code"]), str(body.get("message", "")), response.status, body)
+        where = f"{self.scheme}://{self.netloc}{path}"
+        if "html" in (response.getheader("Content-Type") or "").lower():
+            # A web page (a 404, a login page, a proxy's error), not the API: no HTML dump.
+            raise Failure(
+                f"{where} answered HTTP {response.status} {response.reason} with a web page, "
+                "not the Coursebench API. --server must be the site's address as the lab page "
+                f"shows it (e.g. {DEFAULT_SERVER}), not the address of a page such as .../labs/1/."
+            )
         snippet = raw[:200].decode("utf-8", "replace").strip()
         raise Failure(
-            f"Unexpected answer from {self.scheme}://{self.netloc}{path}: HTTP {response.status} "
+            f"Unexpected answer from {where}: HTTP {response.status} "
             f"{response.reason}. Is --server right? {snippet}"
         )
 

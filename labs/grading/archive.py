@@ -17,7 +17,8 @@ import stat
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -96,7 +97,10 @@ def is_junk(parts: Iterable[str]) -> bool:
 
 
 def check_upload_size(archive: Path, limits: ArchiveLimits) -> None:
-    size = archive.stat().st_size
+    check_size(archive.stat().st_size, limits)
+
+
+def check_size(size: int, limits: ArchiveLimits) -> None:
     if size > limits.max_upload_bytes:
         raise GradingError(
             ErrorCode.TOO_LARGE,
@@ -109,7 +113,11 @@ def check_upload_size(archive: Path, limits: ArchiveLimits) -> None:
 def detect_format(archive: Path) -> str:
     """``"zip"`` or ``"tar.gz"`` from the first bytes (the file name is not trusted)."""
     with archive.open("rb") as fh:
-        head = fh.read(8)
+        return format_of(fh.read(8))
+
+
+def format_of(head: bytes) -> str:
+    """``"zip"`` or ``"tar.gz"`` from an upload's first 8 bytes, or GradingError."""
     if head.startswith(b"PK\x03\x04"):
         return "zip"
     if head.startswith(b"PK\x05\x06"):
@@ -147,23 +155,32 @@ def extract_archive(archive: Path, dest: Path, *, limits: ArchiveLimits = DEFAUL
     except GradingError:
         _empty(dest)
         raise
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        tarfile.TarError,
-        EOFError,
-        zlib.error,
-        OSError,  # includes gzip.BadGzipFile (write errors are raised as INTERNAL by copy_capped)
-        ValueError,
-        NotImplementedError,
-        RuntimeError,  # zipfile: encrypted member
-    ) as exc:
+    except _CORRUPT as exc:
         _empty(dest)
-        raise GradingError(
-            ErrorCode.INVALID_ARCHIVE,
-            f"The archive is corrupt or truncated ({_describe(exc)}). {UPLOAD_HINT}",
-        ) from exc
+        raise _corrupt(exc) from exc
     return find_model_root(dest)
+
+
+#: What a corrupt or truncated archive raises while being read (write errors are raised as
+#: INTERNAL by copy_capped; OSError includes gzip.BadGzipFile; RuntimeError: an encrypted member).
+_CORRUPT = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    tarfile.TarError,
+    EOFError,
+    zlib.error,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
+def _corrupt(exc: BaseException) -> GradingError:
+    return GradingError(
+        ErrorCode.INVALID_ARCHIVE,
+        f"The archive is corrupt or truncated ({_describe(exc)}). {UPLOAD_HINT}",
+    )
 
 
 def find_model_root(dest: Path) -> Path:
@@ -195,6 +212,109 @@ def find_model_root(dest: Path) -> Path:
 def _subdirs(parent: Path) -> list[Path]:
     return sorted(
         p for p in parent.iterdir() if p.is_dir() and not p.is_symlink() and not is_junk([p.name])
+    )
+
+
+# --- listing without extracting ------------------------------------------------------------
+
+#: At most this much of an archive's small files is held in memory by ``list_archive``.
+MAX_LISTING_READ_BYTES = 64 * MB
+
+
+@dataclass(frozen=True)
+class ArchiveListing:
+    """What an archive holds, checked as ``extract_archive`` checks it, with nothing written.
+
+    ``files`` maps each plain file's path (``a/b.json``, junk left out) to its declared size;
+    ``dirs`` holds every folder, named or implied by a path; ``contents`` the first bytes of
+    the files the caller asked for.
+    """
+
+    files: dict[str, int]
+    dirs: frozenset[str]
+    contents: dict[str, bytes]
+
+    def model_root(self) -> str:
+        """The folder ``find_model_root`` would pick after extraction ("" for the top)."""
+        if "config.json" in self.files:
+            return ""
+        level = [""]
+        for _ in range(2):
+            level = [d for parent in level for d in self._subdirs(parent)]
+            found = [d for d in level if f"{d}/config.json" in self.files]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                return ""
+        root = ""
+        for _ in range(2):
+            entries = self._children(root)
+            if len(entries) == 1 and entries[0] in self.dirs:
+                root = entries[0]
+            else:
+                break
+        return root
+
+    def _children(self, parent: str) -> list[str]:
+        prefix = f"{parent}/" if parent else ""
+        return sorted(
+            p
+            for p in (*self.files, *self.dirs)
+            if p.startswith(prefix) and "/" not in p[len(prefix) :]
+        )
+
+    def _subdirs(self, parent: str) -> list[str]:
+        return [p for p in self._children(parent) if p in self.dirs]
+
+
+def list_archive(
+    source: IO[bytes],
+    *,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+    read: Callable[[str, int], int] = lambda name, size: 0,
+) -> ArchiveListing:
+    """Check an upload's listing (names, types, sizes, counts) without writing anything.
+
+    ``source`` is a seekable binary file. ``read(path, declared_size)`` says how many leading
+    bytes of a file to keep in ``contents`` (0: none); at most MAX_LISTING_READ_BYTES are kept
+    in all, later requests are skipped. A tar.gz is read once, front to back.
+    """
+    check_size(source.seek(0, os.SEEK_END), limits)
+    source.seek(0)
+    kind = format_of(source.read(8))
+    source.seek(0)
+    contents: dict[str, bytes] = {}
+    budget = [MAX_LISTING_READ_BYTES]
+
+    def keep(member: _Member, opener: Callable[[], IO[bytes]]) -> None:
+        if member.is_dir or is_junk(member.parts):
+            return
+        n = min(read(member.name, member.size), member.size, budget[0])
+        if n > 0:
+            with opener() as fh:
+                contents[member.name] = fh.read(n)
+            budget[0] -= n
+
+    try:
+        if kind == "zip":
+            with zipfile.ZipFile(_check_zip_directory(source, limits)) as zf:
+                members = _zip_plan(zf, limits)
+                for m in members:
+                    keep(m, lambda m=m: zf.open(m.ref))
+        else:
+            with _open_tar(source, limits) as tf:
+                members = _tar_plan(tf, limits, lambda m: keep(m, lambda: _tar_open(tf, m)))
+    except GradingError:
+        raise
+    except _CORRUPT as exc:
+        raise _corrupt(exc) from exc
+    kept = [m for m in members if not is_junk(m.parts)]
+    dirs = {m.name for m in kept if m.is_dir}
+    dirs |= {"/".join(m.parts[:i]) for m in kept for i in range(1, len(m.parts))}
+    return ArchiveListing(
+        files={m.name: m.size for m in kept if not m.is_dir},
+        dirs=frozenset(dirs),
+        contents=contents,
     )
 
 
@@ -387,10 +507,15 @@ def _empty(dest: Path) -> None:
 
 
 def _extract_zip(archive: Path, dest: Path, limits: ArchiveLimits) -> None:
+    with archive.open("rb") as fh, zipfile.ZipFile(_check_zip_directory(fh, limits)) as zf:
+        members = _zip_plan(zf, limits)
+        _write_plan(dest, members, lambda m: zf.open(m.ref), limits)
+
+
+def _check_zip_directory(fh: IO[bytes], limits: ArchiveLimits) -> IO[bytes]:
     # Read the end-of-central-directory record before zipfile builds one object per entry:
     # a 500 MB central directory would otherwise cost gigabytes of memory.
-    with archive.open("rb") as fh:
-        endrec = zipfile._EndRecData(fh)  # type: ignore[attr-defined]
+    endrec = zipfile._EndRecData(fh)  # type: ignore[attr-defined]
     if not endrec:
         raise GradingError(
             ErrorCode.INVALID_ARCHIVE, f"The zip file is corrupt or truncated. {UPLOAD_HINT}"
@@ -401,16 +526,19 @@ def _extract_zip(archive: Path, dest: Path, limits: ArchiveLimits) -> None:
         raise _too_many(declared_entries, limits)
     if cd_size > (limits.max_entries + 1) * 4096:
         raise _too_many(cd_size // 4096, limits)
+    fh.seek(0)
+    return fh
 
-    with zipfile.ZipFile(archive) as zf:
-        infos = zf.infolist()
-        if len(infos) > limits.max_entries:
-            raise _too_many(len(infos), limits)
-        members = list(_zip_members(infos, limits))
-        if not any(not m.is_dir for m in members):
-            raise GradingError(ErrorCode.INVALID_ARCHIVE, f"The archive is empty. {UPLOAD_HINT}")
-        _check_plan(members)
-        _write_plan(dest, members, lambda m: zf.open(m.ref), limits)
+
+def _zip_plan(zf: zipfile.ZipFile, limits: ArchiveLimits) -> list[_Member]:
+    infos = zf.infolist()
+    if len(infos) > limits.max_entries:
+        raise _too_many(len(infos), limits)
+    members = list(_zip_members(infos, limits))
+    if not any(not m.is_dir for m in members):
+        raise GradingError(ErrorCode.INVALID_ARCHIVE, f"The archive is empty. {UPLOAD_HINT}")
+    _check_plan(members)
+    return members
 
 
 def _zip_members(infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> Iterator[_Member]:
@@ -551,19 +679,30 @@ def check_pax_payload(data: bytes) -> None:
 
 
 def _extract_tar(archive: Path, dest: Path, limits: ArchiveLimits) -> None:
+    with archive.open("rb") as fh, _open_tar(fh, limits) as tf:
+        members = _tar_plan(tf, limits)
+        _write_plan(dest, members, lambda m: _tar_open(tf, m), limits)
+
+
+def _tar_plan(
+    tf: tarfile.TarFile, limits: ArchiveLimits, on_member: Callable[[_Member], None] | None = None
+) -> list[_Member]:
+    members = _tar_members(tf, limits, on_member)
+    if not any(not m.is_dir for m in members):
+        raise GradingError(ErrorCode.INVALID_ARCHIVE, f"The archive is empty. {UPLOAD_HINT}")
+    _check_plan(members)
+    return members
+
+
+@contextmanager
+def _open_tar(fh: IO[bytes], limits: ArchiveLimits) -> Iterator[tarfile.TarFile]:
     cap = limits.max_uncompressed_bytes + (limits.max_entries + 4) * 8192 + 4 * MB
-    with archive.open("rb") as fh, gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+    with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
         stream = _BoundedStream(gz, cap, limits)
         with tarfile.open(  # type: ignore[call-overload]
             fileobj=stream, mode="r:", tarinfo=_CheckedTarInfo
         ) as tf:
-            members = _tar_members(tf, limits)
-            if not any(not m.is_dir for m in members):
-                raise GradingError(
-                    ErrorCode.INVALID_ARCHIVE, f"The archive is empty. {UPLOAD_HINT}"
-                )
-            _check_plan(members)
-            _write_plan(dest, members, lambda m: _tar_open(tf, m), limits)
+            yield tf
 
 
 def _tar_open(tf: tarfile.TarFile, member: _Member) -> IO[bytes]:
@@ -573,8 +712,13 @@ def _tar_open(tf: tarfile.TarFile, member: _Member) -> IO[bytes]:
     return src
 
 
-def _tar_members(tf: tarfile.TarFile, limits: ArchiveLimits) -> list[_Member]:
-    """Check every member while iterating, stopping as soon as a limit is crossed."""
+def _tar_members(
+    tf: tarfile.TarFile, limits: ArchiveLimits, on_member: Callable[[_Member], None] | None = None
+) -> list[_Member]:
+    """Check every member while iterating, stopping as soon as a limit is crossed.
+
+    ``on_member`` sees each member while the stream is at its data (a gzip stream only reads
+    forward cheaply), so a listing can read a small file without a second pass."""
     members: list[_Member] = []
     total = 0
     count = 0
@@ -600,5 +744,8 @@ def _tar_members(tf: tarfile.TarFile, limits: ArchiveLimits) -> list[_Member]:
         total += size
         if total > limits.max_uncompressed_bytes:
             raise _too_big(total, limits, declared=True)
-        members.append(_Member(parts=parts, is_dir=info.isdir(), size=size, ref=info))
+        member = _Member(parts=parts, is_dir=info.isdir(), size=size, ref=info)
+        members.append(member)
+        if on_member is not None:
+            on_member(member)
     return members

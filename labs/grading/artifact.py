@@ -11,17 +11,20 @@ import math
 import os
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from labs.grading.archive import (
     DEFAULT_LIMITS,
     ArchiveLimits,
+    ArchiveListing,
     check_upload_size,
     extract_archive,
     format_mb,
     is_junk,
+    list_archive,
 )
 from labs.grading.errors import ErrorCode, GradingError
 
@@ -81,6 +84,18 @@ SAVE_HINT = (
     "Save both into the same folder — `model.save_pretrained(folder)` and "
     "`tokenizer.save_pretrained(folder)` must both be called — and upload that folder."
 )
+#: How a model's labels must match the lab's, said the same way everywhere (_match_labels maps
+#: by name, case-insensitively, so any order works).
+LABEL_RULE = (
+    "Set id2label and label2id to the lab's label names: the same names, in any order "
+    "(they are matched by name)."
+)
+#: transformers 5 (pinned: 5.24) always writes model.safetensors and no longer has the
+#: `safe_serialization` parameter (it is silently ignored), so the fix is plain save_pretrained.
+RESAVE_HINT = (
+    "re-save with `model.save_pretrained(folder)`, which writes the weights as "
+    "model.safetensors (transformers 5 always does)"
+)
 REMOTE_CODE_HINT = (
     "Custom code is never run by the grader. Fine-tune a standard architecture "
     "(e.g. BERT, DistilBERT, RoBERTa) loaded without `trust_remote_code`, and upload only "
@@ -136,24 +151,12 @@ def validate_model_dir(model_dir: Path, *, lab_labels: list[str]) -> ModelCheck:
             ErrorCode.MISSING_FILES, f"{model_dir.name} is not a folder. {SAVE_HINT}"
         )
 
-    files = _list_files(model_dir)
-    _reject_forbidden(files)
-    _require_files(model_dir, files)
-
-    config = _read_json(model_dir / "config.json")
-    if not isinstance(config, dict):
-        raise GradingError(
-            ErrorCode.LOAD_FAILED,
-            "config.json is not a JSON object. "
-            "Re-save the model with `model.save_pretrained(...)`.",
-        )
-    _reject_remote_code_keys(model_dir, config)
-    architecture, model_type = _check_architecture(config, lab_labels)
-    weight_files, num_parameters, weights_bytes = _check_weights(model_dir)
-    tokenizer_config = model_dir / "tokenizer_config.json"
-    if tokenizer_config.is_file():
-        _read_json(tokenizer_config)  # must at least parse
-    model_labels, label_order, generic, notes = _match_labels(config, lab_labels, lab)
+    folder = _Folder(_list_files(model_dir), lambda name: _read_json(model_dir / name))
+    config, architecture, model_type = _check_folder(folder, lab_labels)
+    weight_files, num_parameters, weights_bytes = _check_weights(model_dir, _weight_shards(folder))
+    model_labels, label_order, generic, notes = _check_tokenizer_and_labels(
+        folder, config, lab_labels, lab
+    )
     return ModelCheck(
         model_dir=model_dir,
         model_type=model_type,
@@ -166,6 +169,92 @@ def validate_model_dir(model_dir: Path, *, lab_labels: list[str]) -> ModelCheck:
         num_parameters=num_parameters,
         weights_bytes=weights_bytes,
     )
+
+
+def precheck_archive(
+    source: IO[bytes], *, lab_labels: list[str], limits: ArchiveLimits = DEFAULT_LIMITS
+) -> None:
+    """The checks of ``prepare_artifact`` that an archive's listing and its small JSON files
+    decide, with nothing extracted and no model code run: so an upload can be refused before it
+    is stored or charged, with the same codes and messages. What is not read here (the weights'
+    headers, files beyond MAX_LISTING_READ_BYTES) is left to the worker, which checks it all.
+    """
+    lab = _normalise_lab_labels(lab_labels)
+    listing = list_archive(source, limits=limits, read=_listing_wants)
+    root = listing.model_root()
+    if root:
+        _reject_forbidden(sorted(listing.files))  # files beside the model folder count too
+    folder = _listed_folder(listing, root)
+    config, _architecture, _model_type = _check_folder(folder, lab_labels)
+    for name in _weight_shards(folder) or []:
+        head = listing.contents.get(_join(root, name))
+        if head is not None:
+            _reject_pickle_head(name, head)
+    _check_tokenizer_and_labels(folder, config, lab_labels, lab)
+
+
+@dataclass(frozen=True)
+class _Folder:
+    """A model folder's file list and its JSON files, on disk or in an archive's listing."""
+
+    files: list[str]  # relative POSIX paths below the model root, junk left out
+    load: Callable[[str], Any]  # the parsed JSON of a file; None when it was not read
+
+
+def _join(root: str, name: str) -> str:
+    return f"{root}/{name}" if root else name
+
+
+def _listing_wants(name: str, size: int) -> int:
+    """How much of an archive member ``precheck_archive`` reads: the JSON files that can be
+    at a model root (at most two folders down) and the first bytes of the weights."""
+    parts = name.split("/")
+    if len(parts) > 3:
+        return 0
+    if parts[-1].endswith(".safetensors"):
+        return 8
+    if parts[-1].endswith(".json") and parts[-1] != "tokenizer.json":
+        return size if size <= MAX_JSON_BYTES else 0
+    return 0
+
+
+def _listed_folder(listing: ArchiveListing, root: str) -> _Folder:
+    prefix = f"{root}/" if root else ""
+    files = sorted(p[len(prefix) :] for p in listing.files if p.startswith(prefix))
+
+    def load(name: str) -> Any:
+        path = _join(root, name)
+        size = listing.files.get(path, 0)
+        data = listing.contents.get(path)
+        if data is None and size <= MAX_JSON_BYTES:
+            return None  # over the read budget: the worker checks it
+        return _parse_json(name, size, data or b"")
+
+    return _Folder(files, load)
+
+
+def _check_folder(folder: _Folder, lab_labels: list[str]) -> tuple[dict[str, Any], str, str]:
+    """Safe files only, all there, a config.json asking for no custom code, a classifier."""
+    _reject_forbidden(folder.files)
+    _require_files(folder.files)
+    config = folder.load("config.json")
+    if not isinstance(config, dict):
+        raise GradingError(
+            ErrorCode.LOAD_FAILED,
+            "config.json is not a JSON object. "
+            "Re-save the model with `model.save_pretrained(...)`.",
+        )
+    _reject_remote_code_keys(folder, config)
+    architecture, model_type = _check_architecture(config, lab_labels)
+    return config, architecture, model_type
+
+
+def _check_tokenizer_and_labels(
+    folder: _Folder, config: dict[str, Any], lab_labels: list[str], lab: list[str]
+) -> tuple[list[str], list[int], bool, list[str]]:
+    if "tokenizer_config.json" in folder.files:
+        folder.load("tokenizer_config.json")  # must at least parse
+    return _match_labels(config, lab_labels, lab)
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -208,9 +297,8 @@ def _reject_forbidden(files: list[str]) -> None:
     if pickles:
         message = (
             f"The upload contains pickle-based files: {_listing(pickles)}. The grader never "
-            "opens them: pickle-based weights can run code when loaded; re-save with "
-            "`model.save_pretrained(path, safe_serialization=True)` so the weights are in "
-            ".safetensors, and leave .bin/.pt/.pth/.pkl/.ckpt/.npy files out of the upload."
+            f"opens them: pickle-based weights can run code when loaded; {RESAVE_HINT}, and "
+            "leave .bin/.pt/.pth/.pkl/.ckpt/.npy files out of the upload."
         )
         trainer = sorted({PurePosixPath(f).name for f in pickles} & TRAINER_FILES)
         if trainer:
@@ -249,7 +337,7 @@ def _has_tokenizer(root_files: set[str]) -> tuple[bool, str]:
     )
 
 
-def _require_files(model_dir: Path, files: list[str]) -> None:
+def _require_files(files: list[str]) -> None:
     root_files = {f for f in files if "/" not in f}
     missing: list[str] = []
     hints: list[str] = []
@@ -298,37 +386,43 @@ def _require_files(model_dir: Path, files: list[str]) -> None:
 
 def _read_json(path: Path) -> Any:
     size = path.stat().st_size
+    return _parse_json(path.name, size, path.read_bytes() if size <= MAX_JSON_BYTES else b"")
+
+
+def _parse_json(name: str, size: int, data: bytes) -> Any:
     if size > MAX_JSON_BYTES:
         raise GradingError(
             ErrorCode.LOAD_FAILED,
-            f"{path.name} is {format_mb(size)}; files like this are a few KB. "
+            f"{PurePosixPath(name).name} is {format_mb(size)}; files like this are a few KB. "
             "Re-save the model with `save_pretrained(...)`.",
         )
     try:
-        return json.loads(path.read_bytes().decode("utf-8-sig"))
+        return json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise GradingError(
             ErrorCode.LOAD_FAILED,
-            f"{path.name} is not valid JSON: {exc}. Re-save the folder with "
+            f"{PurePosixPath(name).name} is not valid JSON: {exc}. Re-save the folder with "
             "`model.save_pretrained(...)` / `tokenizer.save_pretrained(...)` instead of "
             "editing it by hand.",
         ) from exc
 
 
-def _reject_remote_code_keys(model_dir: Path, config: dict[str, Any]) -> None:
+def _reject_remote_code_keys(folder: _Folder, config: dict[str, Any]) -> None:
     """``auto_map`` / ``trust_remote_code`` in config.json or any other top-level JSON file."""
     found: list[str] = [f"config.json: `{k}`" for k in REMOTE_CODE_KEYS if k in config]
-    for path in sorted(model_dir.glob("*.json")):
-        if path.name in ("config.json", "tokenizer.json", WEIGHTS_INDEX) or not path.is_file():
+    for name in folder.files:
+        if "/" in name or not name.endswith(".json"):
+            continue
+        if name in ("config.json", "tokenizer.json", WEIGHTS_INDEX):
             continue
         try:
-            data = _read_json(path)
+            data = folder.load(name)
         except GradingError:
-            if path.name in LOADED_JSON:
+            if name in LOADED_JSON:
                 raise
             continue  # a stray notes/results file transformers never reads
         if isinstance(data, dict):
-            found += [f"{path.name}: `{k}`" for k in REMOTE_CODE_KEYS if k in data]
+            found += [f"{name}: `{k}`" for k in REMOTE_CODE_KEYS if k in data]
     if found:
         raise GradingError(
             ErrorCode.REMOTE_CODE,
@@ -382,11 +476,16 @@ def _check_architecture(config: dict[str, Any], lab_labels: list[str]) -> tuple[
 # --- weights -------------------------------------------------------------------------------------
 
 
-def _check_weights(model_dir: Path) -> tuple[list[str], int, int]:
-    if (model_dir / WEIGHTS_FILE).is_file():
-        shards = [WEIGHTS_FILE]
-    else:
-        shards = _shards_from_index(model_dir)
+def _weight_shards(folder: _Folder) -> list[str] | None:
+    """The .safetensors files the model loads (None when the index was not read)."""
+    if WEIGHTS_FILE in folder.files:
+        return [WEIGHTS_FILE]
+    index = folder.load(WEIGHTS_INDEX)
+    return None if index is None else _shards_from_index(index, set(folder.files))
+
+
+def _check_weights(model_dir: Path, shards: list[str] | None) -> tuple[list[str], int, int]:
+    shards = shards or []
     params = 0
     size = 0
     for name in shards:
@@ -396,8 +495,7 @@ def _check_weights(model_dir: Path) -> tuple[list[str], int, int]:
     return shards, params, size
 
 
-def _shards_from_index(model_dir: Path) -> list[str]:
-    index = _read_json(model_dir / WEIGHTS_INDEX)
+def _shards_from_index(index: Any, present: set[str]) -> list[str]:
     weight_map = index.get("weight_map") if isinstance(index, dict) else None
     if not isinstance(weight_map, dict) or not weight_map:
         raise GradingError(
@@ -410,8 +508,8 @@ def _shards_from_index(model_dir: Path) -> list[str]:
         if not isinstance(value, str) or not value.endswith(".safetensors"):
             raise GradingError(
                 ErrorCode.LOAD_FAILED,
-                f"{WEIGHTS_INDEX} lists {value!r}, which is not a .safetensors file. Re-save the "
-                "model with `model.save_pretrained(path, safe_serialization=True)`.",
+                f"{WEIGHTS_INDEX} lists {value!r}, which is not a .safetensors file. "
+                f"{RESAVE_HINT.capitalize()}.",
             )
         pure = PurePosixPath(value)
         if (
@@ -428,7 +526,7 @@ def _shards_from_index(model_dir: Path) -> list[str]:
             )
         if value not in shards:
             shards.append(value)
-    missing = [s for s in shards if not (model_dir / s).is_file()]
+    missing = [s for s in shards if s not in present]
     if missing:
         raise GradingError(
             ErrorCode.MISSING_FILES,
@@ -446,20 +544,13 @@ def _safetensors_parameters(path: Path, name: str) -> int:
         return GradingError(
             ErrorCode.LOAD_FAILED,
             f"{name} is not a valid safetensors file ({reason}); the upload may be truncated. "
-            "Re-save with `model.save_pretrained(path, safe_serialization=True)` and upload again.",
+            f"{RESAVE_HINT.capitalize()} and upload again.",
         )
 
     file_size = path.stat().st_size
     with path.open("rb") as fh:
         head = fh.read(8)
-        if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
-            raise GradingError(
-                ErrorCode.UNSAFE_WEIGHTS,
-                f"{name} is a pickle/torch.save file renamed to .safetensors. Pickle-based "
-                "weights can run code when loaded; re-save with "
-                "`model.save_pretrained(path, safe_serialization=True)` so the weights are "
-                "in .safetensors.",
-            )
+        _reject_pickle_head(name, head)
         if len(head) < 8:
             raise corrupt("the file is too short")
         (header_len,) = struct.unpack("<Q", head)
@@ -504,6 +595,15 @@ def _safetensors_parameters(path: Path, name: str) -> int:
     return params
 
 
+def _reject_pickle_head(name: str, head: bytes) -> None:
+    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+        raise GradingError(
+            ErrorCode.UNSAFE_WEIGHTS,
+            f"{name} is a pickle/torch.save file renamed to .safetensors. Pickle-based "
+            f"weights can run code when loaded; {RESAVE_HINT}.",
+        )
+
+
 # --- labels --------------------------------------------------------------------------------------
 
 
@@ -526,8 +626,7 @@ def _mismatch(details: str, model_labels: list[str], lab_labels: list[str]) -> G
     return GradingError(
         ErrorCode.LABEL_MISMATCH,
         f"{details} The model's labels (id2label, in index order) are {model_labels!r}; this "
-        f"lab's labels are {list(lab_labels)!r}. Set id2label and label2id to the lab's labels "
-        "(same names, any order). " + _load_hint(list(lab_labels)),
+        f"lab's labels are {list(lab_labels)!r}. {LABEL_RULE} " + _load_hint(list(lab_labels)),
     )
 
 

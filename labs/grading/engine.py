@@ -97,6 +97,20 @@ def _predict_in_child(
     ).as_dict()
 
 
+def truncation_note(count: int, total: int, limit: int, part: str = "") -> str:
+    """``1 of the 947 texts in the public part reached the 512-token limit and was truncated.``
+
+    The caller counts the texts its reader is shown (a student sees the public part's scores),
+    so the figures match the "Texts" column next to them."""
+    where = f" in the {part}" if part else ""
+    texts = "text" if total == 1 else "texts"
+    was = "was" if count == 1 else "were"
+    return (
+        f"{count:,} of the {total:,} {texts}{where} reached the {limit}-token limit and {was} "
+        "truncated."
+    )
+
+
 def _held_out(dataset: Path | HeldOut, lab_labels: Sequence[str]) -> HeldOut:
     if isinstance(dataset, HeldOut):
         if [s.strip().lower() for s in dataset.lab_labels] != [
@@ -178,6 +192,12 @@ def grade(
     for name, part in (("public", pub_true), ("private", priv_true)):
         if not part:
             notes.append(f"The {name} part of the held-out set is empty; its scores are blank.")
+    # Notes are shown to students next to the public part's scores: count that part only.
+    pub_truncated = sum(1 for i in result.get("truncated", []) if public[i])
+    if pub_truncated:
+        notes.append(
+            truncation_note(pub_truncated, len(pub_true), result["max_length"], "public part")
+        )
 
     metrics_public = compute_metrics(pub_true, pub_pred, lab_labels)
     metrics_private = compute_metrics(priv_true, priv_pred, lab_labels)

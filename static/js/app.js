@@ -39,10 +39,12 @@
     showError("Not saved: the server could not be reached. Check your connection and try again.");
   });
 
-  // A successful save clears an earlier error.
+  // A successful save clears an earlier error. Swaps made with htmx.swap() (e.g. the lab
+  // upload's XHR) carry no xhr in their event detail.
   document.addEventListener("htmx:afterSwap", function (event) {
     const box = errorBox();
-    if (box && event.detail.target !== box && event.detail.xhr.status < 400) {
+    const xhr = event.detail && event.detail.xhr;
+    if (box && xhr && event.detail.target !== box && xhr.status < 400) {
       box.replaceChildren();
     }
   });

@@ -39,6 +39,16 @@
     return null;
   }
 
+  function uploadedNotice(fileName, card) {
+    const box = alertBox("", "success");
+    box.setAttribute("role", "status");
+    const link = document.createElement("a");
+    link.href = "#" + card.id;
+    link.textContent = card.querySelector("h3").textContent.trim();
+    box.append("Uploaded " + fileName + ": ", link, " is queued. Its status below updates by itself.");
+    return box;
+  }
+
   function initUpload(form) {
     const input = form.querySelector('input[type="file"]');
     const zone = form.querySelector("[data-dropzone]");
@@ -48,6 +58,7 @@
     const progress = progressBox.querySelector("progress");
     const progressText = progressBox.querySelector("[data-progress-text]");
     const button = form.querySelector("[data-submit]");
+    const notice = form.querySelector("[data-upload-notice]");
     const maxBytes = Number(form.dataset.maxBytes || 0);
     let busy = false;
 
@@ -105,6 +116,7 @@
       button.disabled = true;
       form.classList.add("is-uploading");
       errors.replaceChildren();
+      notice.replaceChildren();
       progress.value = 0;
       progressText.textContent = "0%";
       progressBox.hidden = false;
@@ -136,7 +148,11 @@
           if (empty) empty.hidden = true;
           form.reset();
           fileLabel.textContent = "";
-          if (card) card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+          if (card) {
+            // Say so where the student is looking, then bring the new card into view.
+            notice.replaceChildren(uploadedNotice(file.name, card));
+            card.scrollIntoView({ block: "center" });
+          }
           return;
         }
         const box = document.createElement("div");

@@ -62,6 +62,9 @@ def test_a_student_watches_their_model_get_scored_live(
     student = enrol_student(lab)
     archive = make_archive(build_tiny_model(tmp_path / "model", seed=3), tmp_path / "my-model.zip")
 
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     _log_in(page, live_server, student.username)
     page.goto(f"{live_server.url}/labs/{lab.pk}/")
     assert page.evaluate("typeof window.htmx") == "object"
@@ -93,10 +96,18 @@ def test_a_student_watches_their_model_get_scored_live(
     card.wait_for()
     assert card.get_attribute("data-status") in {"queued", "running", "scored"}
     assert page.locator("#quota-box .quota-count strong").inner_text() == "4"  # out-of-band swap
+    # The student sees that it worked where they clicked, and the new card is on screen.
+    notice = page.locator("[data-upload-notice] .alert-success")
+    assert f"Uploaded my-model.zip: Submission {submission.pk} is queued." in notice.inner_text()
+    assert card.evaluate(
+        "c => { const r = c.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }"
+    )
+    assert errors == []  # e.g. no "Cannot read properties of undefined (reading 'status')"
 
     page.wait_for_selector(f'#submission-{submission.pk}[data-status="scored"]', timeout=120_000)
 
     assert page.evaluate("window.__marker") == "still-here"  # no navigation, no reload
+    assert errors == []
     card = page.locator(f"#submission-{submission.pk}")
     assert card.locator(".status-badge").inner_text().strip() == "Scored"
     submission.refresh_from_db()
@@ -127,3 +138,72 @@ def test_a_student_watches_their_model_get_scored_live(
         "document.getElementById('score-histogram').getAttribute('width') !== null"
     )
     _shot(page, "dashboard")
+
+
+PER_CLASS = {
+    "negative": {"precision": 0.812, "recall": 0.774, "f1": 0.793, "support": 1234},
+    "neutral": {"precision": 0.701, "recall": 0.733, "f1": 0.717, "support": 987},
+    "positive": {"precision": 0.655, "recall": 0.688, "f1": 0.671, "support": 456},
+}
+
+
+def _scored_metrics() -> dict:
+    return {
+        "n": 2677,
+        "accuracy": 0.741,
+        "macro_f1": 0.727,
+        "weighted_f1": 0.739,
+        "per_class": PER_CLASS,
+        "confusion_matrix": [[955, 200, 79], [150, 723, 114], [40, 102, 314]],
+    }
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_per_class_table_shows_every_column_on_a_phone_and_a_desktop(
+    page, live_server, tmp_path, width
+):
+    from tests.factories import SubmissionFactory
+
+    lab, _instructor = make_lab(tmp_path, closes_at=timezone.now() + timedelta(days=3))
+    student = enrol_student(lab)
+    now = timezone.now()
+    submission = SubmissionFactory(
+        lab=lab,
+        student=student,
+        status="scored",
+        metrics_public=_scored_metrics(),
+        metrics_private=_scored_metrics(),
+        finished_at=now,
+        started_at=now,
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.set_viewport_size({"width": width, "height": 900})
+    _log_in(page, live_server, student.username)
+    page.goto(f"{live_server.url}/labs/submissions/{submission.pk}/")
+
+    table = page.locator("table.per-class").first
+    table.wait_for()
+    headers = table.locator("thead th").all_inner_texts()
+    assert headers == ["Label", "Precision", "Recall", "F1", "Support"]
+    # No column is clipped: the table fits its box, and the Support cells are inside the page.
+    fits = table.evaluate(
+        """t => {
+          const box = t.parentElement;
+          const last = t.querySelector("thead th:last-child").getBoundingClientRect();
+          return box.scrollWidth <= box.clientWidth + 1
+            && last.right <= document.documentElement.clientWidth + 0.5
+            && last.right <= box.getBoundingClientRect().right + 0.5;
+        }"""
+    )
+    sizes = table.evaluate(
+        "t => [t.parentElement.clientWidth, t.parentElement.scrollWidth, "
+        "document.documentElement.clientWidth, document.documentElement.scrollWidth]"
+    )
+    assert fits, f"the per-class table overflows at {width} px: box, table, page widths {sizes}"
+    assert table.locator("tbody tr").first.locator("td").last.inner_text() == "1234"
+    assert errors == []
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"per-class-{width}.png"), full_page=True)

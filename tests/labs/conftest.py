@@ -5,6 +5,7 @@ share this directory, so each module opts in, e.g.
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from datetime import timedelta
 
@@ -20,10 +21,22 @@ from tests.factories import HeldOutDatasetFactory, LabFactory
 HELDOUT_SECRET = "SECRET-HELDOUT-ROW-7f3a the twist ending was predictable"
 
 
+#: config.json of a 3-label classifier with the factory lab's labels: passes the upload checks.
+MODEL_CONFIG = json.dumps(
+    {
+        "architectures": ["BertForSequenceClassification"],
+        "model_type": "bert",
+        "id2label": {"0": "negative", "1": "neutral", "2": "positive"},
+        "label2id": {"negative": 0, "neutral": 1, "positive": 2},
+    }
+).encode()
+
+
 def model_zip(**extra: bytes) -> bytes:
-    """A small archive shaped like a save_pretrained folder (not a loadable model)."""
+    """A small archive shaped like a save_pretrained folder that passes the upload checks
+    (listing and config.json) but is not a loadable model."""
     files = {
-        "config.json": b'{"architectures": ["BertForSequenceClassification"]}',
+        "config.json": MODEL_CONFIG,
         "model.safetensors": b"\0" * 64,
         "tokenizer.json": b"{}",
         **extra,

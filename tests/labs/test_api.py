@@ -24,7 +24,7 @@ from courseware.models import Membership
 from labs import selectors
 from labs.models import Submission
 from tests.factories import MembershipFactory, SubmissionFactory
-from tests.labs.conftest import HELDOUT_SECRET, model_zip
+from tests.labs.conftest import HELDOUT_SECRET, MODEL_CONFIG, model_zip
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_storage")]
 
@@ -286,6 +286,51 @@ def test_an_archive_over_the_labs_limit_is_413_too_large(lab, student):
 
     assert_error(response, 413, "too_large")
     assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "says"),
+    [
+        (
+            {"config.json": MODEL_CONFIG.replace(b'"neutral"', b'"meh"')},
+            "label_mismatch",
+            "Not lab labels: meh.",
+        ),
+        ({"tokenizer.json": None}, "missing_files", "the tokenizer"),
+        ({"pytorch_model.bin": b"\x80\x04K\x01."}, "unsafe_weights", "`pytorch_model.bin`"),
+        (
+            {"config.json": MODEL_CONFIG.replace(b'"model_type"', b'"auto_map": {}, "model_type"')},
+            "remote_code",
+            "config.json: `auto_map`",
+        ),
+    ],
+)
+def test_packaging_mistakes_are_refused_at_upload_without_using_the_quota(
+    lab, student, extra, code, says
+):
+    files = {name: data for name, data in extra.items() if data is not None}
+    data = model_zip(**files)
+    if None in extra.values():
+        data = _without(data, [name for name, value in extra.items() if value is None])
+
+    response = upload(token_client(student), lab, data)
+
+    body = assert_error(response, 400, code)
+    assert says in body["message"]
+    assert not Submission.objects.exists()
+    assert (
+        token_client(student).get(url("lab-detail", lab_id=lab.pk)).json()["quota"]["left_today"]
+        == lab.daily_quota
+    )
+
+
+def _without(data: bytes, names: list[str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            if info.filename not in names:
+                dst.writestr(info, src.read(info))
+    return out.getvalue()
 
 
 @pytest.mark.parametrize(

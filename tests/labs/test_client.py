@@ -16,6 +16,7 @@ from django.urls import reverse
 from courseware import services as courseware_services
 from labs.models import Submission
 from labs.views import CLIENT_PATH
+from tests.labs.conftest import MODEL_CONFIG
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -29,7 +30,7 @@ def model_folder(root: Path, *, weights: str = "model.safetensors") -> Path:
     """A folder as save_pretrained + Trainer leave it: the model, plus training leftovers."""
     folder = root / "my-model"
     (folder / "checkpoint-500").mkdir(parents=True)
-    (folder / "config.json").write_text('{"architectures": ["BertForSequenceClassification"]}')
+    (folder / "config.json").write_bytes(MODEL_CONFIG)
     (folder / weights).write_bytes(b"\0" * 300_000)
     (folder / "tokenizer.json").write_text("{}")
     (folder / "tokenizer_config.json").write_text("{}")
@@ -139,7 +140,8 @@ def test_pickle_weights_are_refused_with_the_re_save_hint_and_nothing_is_sent(
 
     assert result.returncode in (1, 2)
     assert "pytorch_model.bin" in result.stderr
-    assert "safe_serialization=True" in result.stderr
+    assert f"model.save_pretrained({str(folder)!r})\n" in result.stderr
+    assert "safe_serialization" not in result.stderr  # no such parameter in transformers 5
     assert not Submission.objects.exists()
 
 
@@ -203,7 +205,36 @@ def test_the_portal_serves_the_client_to_logged_in_users_only(student):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/x-python")
     assert response["Content-Disposition"] == 'attachment; filename="coursebench_submit.py"'
-    assert b"".join(response.streaming_content) == CLIENT_PATH.read_bytes()
+    # The same file, submitting to this site by default.
+    served = response.content.decode()
+    source = CLIENT_PATH.read_text()
+    assert 'DEFAULT_SERVER = "http://127.0.0.1:8000"\n' in source
+    assert served == source.replace(
+        'DEFAULT_SERVER = "http://127.0.0.1:8000"\n', "DEFAULT_SERVER = 'http://testserver'\n"
+    )
+
+
+def test_a_server_pasted_with_a_page_path_gets_the_site_address_to_use(tmp_path, lab, live_server):
+    folder = model_folder(tmp_path)
+    result = run_client(folder, lab, f"{live_server.url}/labs/{lab.pk}/", "--no-wait", token="t")
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"--server is the site's address, not a page address: use --server {live_server.url} "
+        f"(without /labs/{lab.pk}/)."
+    )
+
+
+def test_a_server_address_that_answers_a_web_page_is_explained_without_the_html(
+    tmp_path, lab, token, live_server
+):
+    folder = model_folder(tmp_path)
+    result = run_client(folder, lab, f"{live_server.url}/nowhere", "--no-wait", token=token)
+
+    assert result.returncode == 1
+    assert "answered HTTP 404 Not Found with a web page, not the Coursebench API" in result.stderr
+    assert "<" not in result.stderr
+    assert not Submission.objects.exists()
 
 
 def test_the_client_uses_the_standard_library_only():

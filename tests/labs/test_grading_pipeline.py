@@ -11,6 +11,8 @@ import pytest
 from django.utils import timezone
 from sklearn.metrics import accuracy_score, f1_score
 
+from core.exceptions import ApplicationError
+from labs import services
 from labs.grading.datasets import split_public_private
 from labs.models import Submission
 from labs.services import submissions_sweep
@@ -98,7 +100,9 @@ def test_a_duplicate_delivery_never_grades_twice(tmp_path, worker):
     assert submission.finished_at == first_finish
 
 
-def test_a_pickle_archive_fails_with_unsafe_weights_and_counts_against_the_quota(tmp_path, worker):
+def test_a_pickle_archive_is_refused_at_upload_and_by_the_worker_if_it_gets_past(
+    tmp_path, worker, monkeypatch
+):
     lab, _ = make_lab(tmp_path)
     student = enrol_student(lab)
     marker = tmp_path / "pwned"
@@ -106,11 +110,19 @@ def test_a_pickle_archive_fails_with_unsafe_weights_and_counts_against_the_quota
     (model_dir / "pytorch_model.bin").write_bytes(hostile_pickle(marker))
     archive = make_archive(model_dir, tmp_path / "evil.zip")
 
+    with pytest.raises(ApplicationError) as refused:
+        submit(lab, student, archive)
+    assert refused.value.code == "unsafe_weights"
+    assert not Submission.objects.exists()  # nothing stored, nothing charged
+
+    # The worker never trusts the upload check: it refuses the same archive on its own.
+    monkeypatch.setattr(services, "_precheck_archive", lambda lab, upload: None)
     submission = wait_until(submit(lab, student, archive))
 
     assert submission.status == Submission.Status.FAILED
     assert submission.error_code == "unsafe_weights"
-    assert "safe_serialization=True" in submission.error_message
+    assert submission.error_message == refused.value.message
+    assert "`model.save_pretrained(folder)`" in submission.error_message
     assert submission.charged is True
     assert not marker.exists()
 

@@ -9,6 +9,7 @@ import html as html_lib
 import io
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,7 +21,7 @@ from courseware.models import Membership
 from labs import views
 from labs.models import HeldOutDataset, Lab, Submission
 from tests.factories import LabFactory, MembershipFactory, SubmissionFactory
-from tests.labs.conftest import HELDOUT_SECRET, model_zip
+from tests.labs.conftest import HELDOUT_SECRET, MODEL_CONFIG, model_zip
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_storage", "task_queue")]
 
@@ -339,6 +340,22 @@ def test_a_garbage_file_is_rejected_with_the_invalid_archive_message(lab, studen
     assert not Submission.objects.exists()
 
 
+def test_a_label_mismatch_is_refused_at_the_door_and_not_charged(lab, student):
+    client = Client()
+    client.force_login(student)
+    bad = MODEL_CONFIG.replace(b'"positive"', b'"pos"')
+
+    response = upload(client, lab, data=model_zip(**{"config.json": bad}), **HTMX)
+
+    assert response.status_code == 400
+    html = body(response)
+    assert 'data-code="label_mismatch"' in html
+    assert "Missing lab labels: positive." in html
+    assert not Submission.objects.exists()
+    page = body(client.get(reverse("labs:lab-detail", args=[lab.pk])))
+    assert re.search(rf"<strong>{lab.daily_quota}</strong>\s+submissions left today", page)
+
+
 def test_an_empty_file_and_a_missing_file_are_explained(lab, student):
     client = Client()
     client.force_login(student)
@@ -430,15 +447,18 @@ def test_a_failure_shows_its_code_message_and_how_to_fix_it(lab, student):
         student=student,
         status="failed",
         error_code="unsafe_weights",
-        error_message="pytorch_model.bin is a pickle file.",
+        error_message="`pytorch_model.bin` is a pickle file <b>.",
         finished_at=timezone.now(),
     )
     client = Client()
     client.force_login(student)
     html = body(card(client, submission))
     assert "<code>unsafe_weights</code>" in html
-    assert "pytorch_model.bin is a pickle file." in html
-    assert "safe_serialization=True" in html
+    # Markdown inline code is rendered, everything else stays escaped text.
+    assert "<code>pytorch_model.bin</code> is a pickle file &lt;b&gt;." in html
+    assert "How to fix:</strong> Save with <code>model.save_pretrained(folder)</code>" in html
+    assert "`" not in html
+    assert "safe_serialization" not in html  # gone in transformers 5
 
 
 def test_an_internal_failure_says_it_was_not_charged(lab, student):
@@ -849,3 +869,110 @@ def test_no_lab_page_links_to_private_storage(lab, student, instructor):
     ):
         html = body(client.get(url))
         assert "/private/" not in html and "heldout/" not in html
+
+
+def test_the_label_rule_is_stated_once_the_same_on_the_page_the_fix_and_the_error(
+    lab, student, tmp_path
+):
+    from labs.grading.artifact import LABEL_RULE, validate_model_dir
+    from labs.grading.errors import GradingError
+    from tests.labs.grading.hostile import write_model_dir
+
+    with pytest.raises(GradingError) as info:
+        validate_model_dir(
+            write_model_dir(tmp_path / "m", labels=["a", "b", "c"]), lab_labels=lab.labels
+        )
+    submission = SubmissionFactory(
+        lab=lab,
+        student=student,
+        status="failed",
+        error_code="label_mismatch",
+        error_message=info.value.message,
+        finished_at=timezone.now(),
+    )
+    client = Client()
+    client.force_login(student)
+    page = html_lib.unescape(body(client.get(reverse("labs:lab-detail", args=[lab.pk]))))
+    fix = html_lib.unescape(body(card(client, submission)))
+
+    assert "any order" in LABEL_RULE
+    assert LABEL_RULE in info.value.message
+    assert f"<strong>How to fix:</strong> {LABEL_RULE}" in fix
+    assert f'<p class="hint" data-label-rule>{LABEL_RULE}</p>' in page
+    assert "in this order" not in page and "in order" not in fix
+
+
+# --- The submit command: this lab's id and this site's address --------------------------------
+
+
+def _download(client, url) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/x-python")
+    return response.content.decode()
+
+
+def test_the_lab_page_shows_the_exact_submit_command(lab, student):
+    client = Client()
+    client.force_login(student)
+    html = body(client.get(reverse("labs:lab-detail", args=[lab.pk])))
+    command = re.search(r"<code data-submit-command>([^<]*)</code>", html)[1]
+    assert (
+        command
+        == f"python coursebench_submit.py my-model --lab {lab.pk} --server http://testserver"
+    )
+    assert "ADDRESS_OF_THIS_SITE" not in html
+    assert f'{reverse("labs:starter-download")}?lab={lab.pk}"' in html
+
+
+def test_the_downloaded_starter_knows_the_lab_and_the_site(lab, student, tmp_path):
+    from labs.demo import _load_script
+
+    client = Client()
+    client.force_login(student)
+    source = _download(client, f"{reverse('labs:starter-download')}?lab={lab.pk}")
+    assert f"DEFAULT_LAB: int | None = {lab.pk}\n" in source
+    assert 'DEFAULT_SERVER = "http://testserver"\n' not in source  # a repr, single quotes
+    assert "DEFAULT_SERVER = 'http://testserver'\n" in source
+    script = tmp_path / "train_sentiment.py"
+    script.write_text(source)
+    starter = _load_script(script, "downloaded_starter")
+    args = starter.parse_args(["--train", "x.csv"])
+    command = starter.submit_command(
+        Path("my-model"), lab=args.lab, server=args.server, client=None
+    )
+    assert command[1:] == [
+        "coursebench_submit.py",
+        "my-model",
+        "--lab",
+        str(lab.pk),
+        "--server",
+        "http://testserver",
+    ]
+
+
+def test_the_starter_of_a_lab_in_another_course_is_not_found(lab, other_student):
+    client = Client()
+    client.force_login(other_student)
+    assert client.get(f"{reverse('labs:starter-download')}?lab={lab.pk}").status_code == 404
+    assert client.get(f"{reverse('labs:starter-download')}?lab=x").status_code == 404
+    assert client.get(reverse("labs:starter-download")).status_code == 200  # the plain copy
+
+
+def test_the_try_it_placeholder_comes_from_the_labs_own_training_data(
+    lab, student, tmp_path, monkeypatch
+):
+    from labs import demo
+
+    submission = scored(lab, student)
+    client = Client()
+    client.force_login(student)
+    url = reverse("labs:submission-detail", args=[submission.pk])
+    assert 'placeholder="A text like the ones this lab classifies"' in body(client.get(url))
+
+    train = tmp_path / "train.csv"
+    train.write_text("text,label\nok,neutral\n@airline my bag never arrived,negative\n")
+    monkeypatch.setattr(demo, "training_csv_path", lambda _lab: train)
+    html = body(client.get(url))
+    assert 'placeholder="e.g. @airline my bag never arrived"' in html
+    assert "acting was wonderful" not in html

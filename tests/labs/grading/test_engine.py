@@ -179,3 +179,35 @@ def test_the_workdir_is_left_clean_after_success_and_after_a_rejection(tmp_path,
             limits=GradingLimits(timeout_s=0.01),
         )
     assert list(workdir.iterdir()) == []
+
+
+def test_the_truncation_note_counts_the_public_part_the_student_is_shown(tmp_path, tiny):
+    from tests.labs.grading.tiny import VOCAB_TEXTS
+
+    long_text = " ".join(VOCAB_TEXTS * 3)
+    rows = [*ROWS, *((f"{long_text} {i}", "neutral") for i in range(6))]
+    held = write_dataset(tmp_path / "held.csv", rows)
+    public = split_public_private([t for t, _ in rows], salt="s", public_fraction=0.5)
+    long_public = sum(p for (t, _), p in zip(rows, public, strict=True) if t.startswith(long_text))
+    assert 0 < long_public < 6  # both parts have long texts: only the public ones count
+
+    result = grade(
+        tiny["zip"], held, lab_labels=LABELS, salt="s", limits=GradingLimits(max_length=16)
+    )
+
+    notes = [n for n in result.notes if "truncated" in n]
+    n_public = result.metrics_public["n"]
+    was = "was" if long_public == 1 else "were"
+    assert notes == [
+        f"{long_public} of the {n_public} texts in the public part reached the 16-token limit "
+        f"and {was} truncated."
+    ]
+
+
+def test_the_truncation_note_is_singular_for_one_text():
+    assert engine.truncation_note(1, 947, 512, "public part") == (
+        "1 of the 947 texts in the public part reached the 512-token limit and was truncated."
+    )
+    assert engine.truncation_note(2, 1000, 512) == (
+        "2 of the 1,000 texts reached the 512-token limit and were truncated."
+    )

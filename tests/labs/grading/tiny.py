@@ -115,7 +115,7 @@ def build_tiny_model(
     torch.manual_seed(seed)
     model = BertForSequenceClassification(config)
     model.eval()
-    model.save_pretrained(directory, safe_serialization=True)
+    model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
 
