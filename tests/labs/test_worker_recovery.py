@@ -1,5 +1,5 @@
 """The production topology with real Celery workers on Redis and PostgreSQL: grading workers
-on `grading,grading_low,celery`, and a small maintenance worker running beat and its periodic
+on `celery,grading,grading_low`, and a small maintenance worker running beat and its periodic
 tasks, so a dead or wedged grading worker can never stop the sweeper."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tests.workers import celery_worker, child_pids, has_torch_loaded
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-GRADING_QUEUES = "grading,grading_low,celery"
+GRADING_WORKER_QUEUES = "celery,grading,grading_low"
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_a_pool_process_killed_mid_grade_is_replaced_and_its_submission_scored_o
     )
     log = tmp_path / "grading.log"
 
-    with celery_worker(env=worker_env(), log_path=log, queues=GRADING_QUEUES) as worker:
+    with celery_worker(env=worker_env(), log_path=log, queues=GRADING_WORKER_QUEUES) as worker:
         (pool_process,) = child_pids(worker.pid)
         submission = wait_until(submit(lab, student, slow), {Submission.Status.RUNNING})
         os.kill(pool_process, signal.SIGKILL)  # what the OOM killer does
@@ -93,3 +93,34 @@ def test_a_pool_process_killed_mid_grade_is_replaced_and_its_submission_scored_o
     assert following.status == Submission.Status.SCORED, following.error_message
     assert replacement != pool_process
     assert "Timed out waiting for UP message" not in log.read_text()
+
+
+def test_a_grading_worker_killed_whole_mid_grade_is_rescued_by_the_sweeper_and_scored_once(
+    maintenance, tmp_path
+):
+    """Main process and pool gone (a host crash): nobody gives the task back, so only the
+    maintenance worker's sweeper can rescue the submission, once its heartbeat expires."""
+    flush_broker()
+    lab, _ = make_lab(tmp_path, rows=heldout_rows(copies=150))
+    student = enrol_student(lab)
+    slow = make_archive(
+        build_tiny_model(tmp_path / "slow", hidden_size=256, layers=6), tmp_path / "slow.zip"
+    )
+
+    env = worker_env()
+    with celery_worker(
+        env=env, log_path=tmp_path / "w1.log", queues=GRADING_WORKER_QUEUES
+    ) as doomed:
+        submission = wait_until(submit(lab, student, slow), {Submission.Status.RUNNING})
+        os.killpg(doomed.pid, signal.SIGKILL)
+        doomed.wait(timeout=10)
+
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.RUNNING  # orphaned: nobody will finish it
+    with celery_worker(env=env, log_path=tmp_path / "w2.log", queues=GRADING_WORKER_QUEUES):
+        submission = wait_until(submission, timeout=180)
+
+    assert submission.status == Submission.Status.SCORED, submission.error_message
+    assert submission.attempts == 2
+    assert submission.enqueue_count == 2  # re-sent once, by the sweeper
+    assert submission.metrics_public is not None
