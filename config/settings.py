@@ -180,7 +180,7 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Longer than any grading limit, so Redis never re-delivers a task that is still running.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600, minimum=60),
-        # Poll queues in the declared order, so "grading" always goes before "grading_low".
+        # Poll queues in order (-Q order, else declared), so "grading" goes before "grading_low".
         "queue_order_strategy": "priority",
     }
 else:
