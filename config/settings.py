@@ -240,7 +240,7 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Longer than any grading limit, so Redis never re-delivers a task that is still running.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600, minimum=60),
-        # Poll queues in the declared order, so "grading" always goes before "grading_low".
+        # Poll queues in order (-Q order, else declared), so "grading" goes before "grading_low".
         "queue_order_strategy": "priority",
     }
 else:
@@ -258,6 +258,11 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# How long a new pool process may take to report "up" before Celery kills it and forks another.
+# Celery's 4 s default is shorter than importing torch + transformers on a busy machine: when a
+# pool process warmed up itself, a killed one (OOM killer, kill -9) was replaced in an endless
+# kill-and-restart loop. Warm-up now runs before the fork (labs/tasks.py); this is the margin.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = env_int("CELERY_WORKER_PROC_ALIVE_TIMEOUT", 30, minimum=4)
 
 LOGGING = {
     "version": 1,
@@ -269,15 +274,20 @@ LOGGING = {
 
 # --- Lab grading ---------------------------------------------------------------------------
 # Queues: "grading" for new submissions, "grading_low" for instructor re-grades, so a
-# re-grade of a whole lab never holds up students' fresh submissions.
+# re-grade of a whole lab never holds up students' fresh submissions. "maintenance" carries
+# beat's periodic tasks to their own small worker, so the sweeper that rescues grading from a
+# dead or wedged grading worker never waits on one (docs/operations.md, "Processes").
 CELERY_TASK_QUEUES = (
     Queue("celery", routing_key="celery"),
     Queue("grading", routing_key="grading"),
     Queue("grading_low", routing_key="grading_low"),
+    Queue("maintenance", routing_key="maintenance"),
 )
 CELERY_TASK_ROUTES = {
     "labs.tasks.grade_submission": {"queue": "grading"},
     "labs.tasks.regrade_submission": {"queue": "grading_low"},
+    "labs.tasks.sweep_submissions": {"queue": "maintenance"},
+    "quizzes.tasks.finalize_overdue_attempts": {"queue": "maintenance"},
 }
 GRADING_HEARTBEAT_INTERVAL_S = env_int("GRADING_HEARTBEAT_INTERVAL_S", 10, minimum=1)
 # A RUNNING submission whose heartbeat is older than this is presumed orphaned (worker died).
@@ -287,7 +297,8 @@ GRADING_STALE_QUEUED_S = env_int("GRADING_STALE_QUEUED_S", 900, minimum=30)
 GRADING_SWEEP_EVERY_S = env_int("GRADING_SWEEP_EVERY_S", 60, minimum=5)
 # Backstop only: the engine enforces each lab's own grading time limit on the child process.
 GRADING_TASK_TIME_LIMIT_S = env_int("GRADING_TASK_TIME_LIMIT_S", 3600, minimum=60)
-# Import torch + transformers once per worker process (5-7 s) instead of once per submission.
+# Import torch + transformers once per grading worker (5-7 s), in its main process before it
+# forks the pool, instead of once per submission. Workers that consume no grading queue skip it.
 GRADING_WARM_UP = env_bool("GRADING_WARM_UP", True)
 # CPU threads one grading job uses; 0: one per CPU the worker may run on. With several worker
 # processes on one machine, set it to cores / concurrency (oversubscribed threads are slower).

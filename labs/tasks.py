@@ -1,9 +1,10 @@
 """Thin Celery tasks: take an id, call a service."""
 
 import logging
+from collections.abc import Iterable
 
 from celery import shared_task
-from celery.signals import worker_process_init
+from celery.signals import celeryd_after_setup
 from django.conf import settings
 
 from labs import services
@@ -12,14 +13,28 @@ logger = logging.getLogger(__name__)
 _HARD = settings.GRADING_TASK_TIME_LIMIT_S
 
 
-@worker_process_init.connect
-def _warm_up_grader(**kwargs) -> None:
-    """Each pool process imports torch + transformers once; submissions then run in forked
-    children that inherit the warm imports, keeping per-submission overhead low."""
-    if settings.GRADING_WARM_UP:
+# The queues whose tasks load models; only workers consuming one of them warm up.
+GRADING_QUEUES = frozenset({services.GRADING_QUEUE, services.REGRADE_QUEUE})
+
+
+def consumes_grading(queue_names: Iterable[str]) -> bool:
+    return not GRADING_QUEUES.isdisjoint(queue_names)
+
+
+@celeryd_after_setup.connect
+def _warm_up_grader(sender, instance, **kwargs) -> None:
+    """Import torch + transformers once in the worker's main process, before it forks its pool.
+
+    Pool processes, and the grading children they fork, then start warm. Warming up in each
+    pool process instead (worker_process_init) delayed its "up" handshake by the 5-7 s import,
+    so after the OOM killer or kill -9 took one, Celery killed every replacement for missing
+    the handshake deadline, forever. The -Q queues are known here (the pool does not exist
+    yet), so a maintenance-only worker stays small."""
+    if settings.GRADING_WARM_UP and consumes_grading(instance.app.amqp.queues.consume_from):
         from labs.grading.sandbox import warm_up
 
-        warm_up()
+        seconds = warm_up()
+        logger.info("grading warm-up: %.1f s, before forking the pool", seconds)
 
 
 @shared_task(

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+_names = itertools.count(1)  # tests may run two workers at once: each needs its own node name
 
 
 def database_url_for_tests() -> str:
@@ -27,19 +29,27 @@ def database_url_for_tests() -> str:
 
 @contextlib.contextmanager
 def celery_worker(
-    *, env: dict[str, str], log_path: Path, ready_timeout: float = 60.0, queues: str | None = None
+    *,
+    env: dict[str, str],
+    log_path: Path,
+    ready_timeout: float = 60.0,
+    queues: str | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[subprocess.Popen]:
-    """Run `celery -A config worker` as a child process until the block exits."""
+    """Run `celery -A config worker` as a child process until the block exits.
+
+    `extra_args` go on its command line, e.g. `("--beat", "-s", path)` for embedded beat."""
     args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
     args += [
         "--concurrency=1",
         "--without-gossip",
         "--without-mingle",
         "-n",
-        f"test-{os.getpid()}@%h",
+        f"test-{os.getpid()}-{next(_names)}@%h",
     ]
     if queues:
         args += ["-Q", queues]
+    args += extra_args
     log = log_path.open("w")
     process = subprocess.Popen(
         args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -74,6 +84,17 @@ def _stop(process: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=5)
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of a process: a worker's pool processes (and embedded beat)."""
+    out = subprocess.run(["ps", "--ppid", str(pid), "-o", "pid="], capture_output=True, text=True)
+    return [int(line) for line in out.stdout.split()]
+
+
+def has_torch_loaded(pid: int) -> bool:
+    """Whether torch's shared library is mapped into the process (it was imported there)."""
+    return "libtorch" in Path(f"/proc/{pid}/maps").read_text()
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2) -> bool:
