@@ -61,7 +61,7 @@ run: install .env
 	DEBUG=1 $(PY) manage.py load_demo
 	@echo "Starting web on http://$(HOST):$(PORT)/, a grading worker and a maintenance worker; Ctrl-C stops them."
 	@DEBUG=1 HOST=$(HOST) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
-	  $(VENV)/bin/honcho --env /dev/null start --port $(PORT)
+	  $(PY) scripts/honcho_run.py --env /dev/null start --port $(PORT)
 
 services:
 	@bash scripts/ensure_services.sh
