@@ -59,7 +59,7 @@ assets: $(VENDOR)/.stamp
 run: install .env
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo
-	@echo "Starting web on http://$(HOST):$(PORT)/, a grading worker and a maintenance worker; Ctrl-C stops them."
+	@echo "Starting web on http://$(HOST):$(PORT)/ (logins above, also in var/demo-logins.json), a grading worker and a maintenance worker; Ctrl-C stops them."
 	@DEBUG=1 HOST=$(HOST) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
 	  $(PY) scripts/honcho_run.py --env /dev/null start --port $(PORT)
 
