@@ -55,13 +55,14 @@ assets: $(VENDOR)/.stamp
 
 # The demo baseline trains in the background (the maintenance worker), so the server answers
 # as soon as migrations and the demo course are in. honcho runs the Procfile's processes and
-# stops them all, once, on Ctrl-C or SIGTERM (exit status 130 / 143).
+# stops them all, once, on Ctrl-C or SIGTERM (honcho exits 130 / 143: make treats that as done).
 run: install .env
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo
 	@echo "Starting web on http://$(HOST):$(PORT)/ (logins above, also in var/demo-logins.json), a grading worker and a maintenance worker; Ctrl-C stops them."
 	@DEBUG=1 HOST=$(HOST) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
-	  $(PY) scripts/honcho_run.py --env /dev/null start --port $(PORT)
+	  $(PY) scripts/honcho_run.py --env /dev/null start --port $(PORT) \
+	  || { rc=$$?; [ $$rc -eq 130 ] || [ $$rc -eq 143 ] || exit $$rc; }  # Ctrl-C / SIGTERM: a clean stop
 
 services:
 	@bash scripts/ensure_services.sh
