@@ -28,8 +28,18 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	@echo "Installing the pinned Python packages (the first time takes a few minutes: torch, transformers)..."
+	@# pip's own progress, without the line per package that is already installed.
+	$(PY) -m pip install --progress-bar on -e ".[dev]" | { grep -v '^Requirement already satisfied' || true; }
 	touch $(STAMP)
+
+# Local development settings (DEBUG=1 and a SECRET_KEY generated once), read by manage.py and
+# the workers through config/env.py, so the README's commands work as written. .gitignore'd;
+# a real environment variable always overrides it. Production sets its own environment.
+.env:
+	@echo "Writing .env for local development (DEBUG=1, a generated SECRET_KEY; never commit it)"
+	@umask 077 && printf '%s\n' "# Written by make run for local development only; never commit it." \
+	  "DEBUG=1" "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
 
 $(VENDOR)/.stamp: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js (apt-get install nodejs npm)" >&2; exit 1; }
@@ -43,13 +53,16 @@ install: $(STAMP) assets
 
 assets: $(VENDOR)/.stamp
 
-run: install
+# The demo baseline trains in the background (the maintenance worker), so the server answers
+# as soon as migrations and the demo course are in. honcho runs the Procfile's processes and
+# stops them all, once, on Ctrl-C or SIGTERM (honcho exits 130 / 143: make treats that as done).
+run: install .env
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo
-	@echo "Starting web on http://$(HOST):$(PORT)/ and one Celery worker (with beat); Ctrl-C stops both."
-	@trap 'kill 0' INT TERM EXIT; \
-	  DEBUG=1 $(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=1 & \
-	  DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	@echo "Starting web on http://$(HOST):$(PORT)/ (logins above, also in var/demo-logins.json), a grading worker and a maintenance worker; Ctrl-C stops them."
+	@DEBUG=1 HOST=$(HOST) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	  $(PY) scripts/honcho_run.py --env /dev/null start --port $(PORT) \
+	  || { rc=$$?; [ $$rc -eq 130 ] || [ $$rc -eq 143 ] || exit $$rc; }  # Ctrl-C / SIGTERM: a clean stop
 
 services:
 	@bash scripts/ensure_services.sh
@@ -68,7 +81,7 @@ format: $(STAMP)
 test: install services browser lint
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  PRIVATE_STORAGE_ROOT=$(CURDIR)/var/test-private MEDIA_ROOT=$(CURDIR)/var/test-media \
-	  SECRET_KEY=test-only-secret-key DEBUG=0 \
+	  SECRET_KEY=test-only-secret-key DEBUG=0 COURSEBENCH_ENV_FILE= \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -12,10 +12,36 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _UNSET = object()
+
+#: Names the local env file to read (default: `.env` at the repository root); empty: none.
+ENV_FILE_VARIABLE = "COURSEBENCH_ENV_FILE"
+DEFAULT_ENV_FILE = Path(__file__).resolve().parent.parent / ".env"
+
+
+def load_env_file() -> Path | None:
+    """Read the local env file (`KEY=VALUE` lines: the `.env` that `make run` writes with
+    DEBUG=1 and a generated SECRET_KEY) into `os.environ`, so every documented command works
+    in a checkout as written. A variable already in the environment always wins.
+
+    `COURSEBENCH_ENV_FILE` names another file, or is set empty to read none. Inside a pytest
+    run (pytest sets PYTEST_VERSION, and the workers the tests start inherit it) the default
+    `.env` is never read, so a developer's local settings cannot change what the suite tests.
+    Returns the file read, or None."""
+    raw = os.environ.get(ENV_FILE_VARIABLE)
+    if raw == "" or (raw is None and "PYTEST_VERSION" in os.environ):
+        return None
+    path = Path(raw).expanduser() if raw else DEFAULT_ENV_FILE
+    if not path.is_file():
+        if raw:  # asked for by name: a typo must not silently fall back to nothing
+            raise ImproperlyConfigured(f"{ENV_FILE_VARIABLE}={raw!r} is not a file.")
+        return None
+    load_dotenv(path, override=False)
+    return path
 
 
 def env_str(name: str, default: str | object | None = _UNSET) -> str:

@@ -90,5 +90,5 @@ def demo_load() -> list[DemoLogin]:
     for student, done_count in zip(students, (2, 1, 0), strict=True):
         for task in tasks[:done_count]:
             homework_completion_set(task=task, student=student, done=True)
-    demo_lab_load(course=course, session=session, students=students)
+    demo_lab_load(course=course, session=session)
     return logins

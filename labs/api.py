@@ -483,6 +483,22 @@ class LabLeaderboardApi(APIView):
         is_closed = serializers.BooleanField()
         rows = RowSerializer(many=True)
 
+        class ReferenceSerializer(serializers.Serializer):
+            label = serializers.CharField()
+            score = serializers.FloatField(help_text="The reference's score on this part.")
+            position = serializers.IntegerField(
+                help_text="How many rows rank above the line (those at or above its score)."
+            )
+
+            class Meta:
+                ref_name = "LeaderboardReference"
+
+        reference = ReferenceSerializer(
+            allow_null=True,
+            help_text="The instructors' baseline to beat, once scored; it has no rank and "
+            "counts in no quota.",
+        )
+
         class Meta:
             ref_name = "Leaderboard"
 
@@ -530,9 +546,9 @@ class LabLeaderboardApi(APIView):
                 "The private leaderboard is revealed when the lab closes"
                 + (f" at {lab.closes_at:%Y-%m-%d %H:%M %Z}." if lab.closes_at else ".")
             )
-        rows = [
-            asdict(row) for row in selectors.leaderboard(lab=lab, part=part, viewer=request.user)
-        ]
+        board = selectors.leaderboard(lab=lab, part=part, viewer=request.user)
+        reference = selectors.leaderboard_reference(lab=lab, part=part, rows=board)
+        rows = [asdict(row) for row in board]
         if role != INSTRUCTOR:
             for row in rows:
                 del row["username"]
@@ -542,5 +558,6 @@ class LabLeaderboardApi(APIView):
             "closes_at": lab.closes_at,
             "is_closed": closed,
             "rows": rows,
+            "reference": asdict(reference) if reference else None,
         }
         return Response(self.OutputSerializer(data).data)

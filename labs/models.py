@@ -114,6 +114,10 @@ class Submission(BaseModel):
     error_message = models.TextField(blank=True)
     # Counts towards the student's quota; False for failures that are our fault (`internal`).
     charged = models.BooleanField(default=True)
+    # An instructor's reference model (e.g. the demo baseline), `student` being that instructor:
+    # graded like any submission, shown on the leaderboard as a labelled line to beat, never in
+    # anyone's quota, rank or the per-student statistics.
+    is_reference = models.BooleanField(default=False)
     metrics_public = models.JSONField(null=True, blank=True)
     metrics_private = models.JSONField(null=True, blank=True)
     notes = models.JSONField(default=list, blank=True)

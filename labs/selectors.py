@@ -77,9 +77,10 @@ class QuotaStatus:
 
 
 def quota_status(*, lab: Lab, student, now: datetime | None = None) -> QuotaStatus:
-    """Charged submissions count; failures that were our fault (`internal`) do not."""
+    """Charged submissions count; failures that were our fault (`internal`) and instructors'
+    reference models do not."""
     resets_at = next_quota_reset(now)
-    charged = Submission.objects.filter(lab=lab, student=student, charged=True)
+    charged = Submission.objects.filter(lab=lab, student=student, charged=True, is_reference=False)
     used_today = charged.filter(created_at__gte=resets_at - timedelta(days=1)).count()
     used_total = charged.count()
     return QuotaStatus(
@@ -189,6 +190,7 @@ def leaderboard(*, lab: Lab, part: str, viewer) -> list[LeaderboardRow]:
         Submission.objects.filter(
             lab=lab,
             status=Submission.Status.SCORED,
+            is_reference=False,
             student__memberships__course_id=lab.session.course_id,
             student__memberships__role=Membership.Role.STUDENT,
         )
@@ -240,6 +242,45 @@ def leaderboard(*, lab: Lab, part: str, viewer) -> list[LeaderboardRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class LeaderboardReference:
+    """The instructors' reference line ("Baseline"): a score to beat, never a rank."""
+
+    label: str
+    score: float
+    position: int  # how many leaderboard rows are listed above it (those at or above its score)
+    submitted_at: datetime
+
+
+REFERENCE_LABEL = "Baseline (instructor reference)"
+
+
+def leaderboard_reference(
+    *, lab: Lab, part: str, rows: list[LeaderboardRow]
+) -> LeaderboardReference | None:
+    """The best scored reference model of the lab on `part`, placed among `rows` (the
+    `leaderboard` of the same part): students level with it are listed above it."""
+    if part not in LEADERBOARD_PARTS:
+        raise ValueError(f"part must be one of {LEADERBOARD_PARTS}, not {part!r}")
+    best: tuple[float, datetime] | None = None
+    for s in Submission.objects.filter(
+        lab=lab, is_reference=True, status=Submission.Status.SCORED
+    ).order_by("created_at", "pk"):
+        score = _metric(
+            s.metrics_public if part == "public" else s.metrics_private, lab.primary_metric
+        )
+        if score is not None and (best is None or score > best[0]):
+            best = (score, s.created_at)
+    if best is None:
+        return None
+    return LeaderboardReference(
+        label=REFERENCE_LABEL,
+        score=best[0],
+        position=sum(1 for row in rows if row.best_score >= best[0]),
+        submitted_at=best[1],
+    )
+
+
 # --- portal: lab pages, the instructor dashboard, results export, "Try it" ------------------
 
 
@@ -279,7 +320,10 @@ def lab_submitters(*, lab: Lab) -> list:
     from django.contrib.auth import get_user_model
 
     return list(
-        get_user_model().objects.filter(lab_submissions__lab=lab).distinct().order_by("username")
+        get_user_model()
+        .objects.filter(lab_submissions__lab=lab, lab_submissions__is_reference=False)
+        .distinct()
+        .order_by("username")
     )
 
 
@@ -403,7 +447,7 @@ def lab_dashboard(*, lab: Lab, now: datetime | None = None) -> LabDashboard:
                 grading.append((s.finished_at - s.started_at).total_seconds())
         if s.started_at and s.queued_at:
             waits.append(max(0.0, (s.started_at - s.queued_at).total_seconds()))
-        if s.status == Submission.Status.SCORED:
+        if s.status == Submission.Status.SCORED and not s.is_reference:
             for part, metrics in (("public", s.metrics_public), ("private", s.metrics_private)):
                 score = _metric(metrics, lab.primary_metric)
                 if score is None:
@@ -442,7 +486,7 @@ def lab_dashboard(*, lab: Lab, now: datetime | None = None) -> LabDashboard:
         error_codes=sorted({code for d in days for code in d.failed}),
         median_grading_s=_median(grading),
         median_queue_wait_s=_median(waits),
-        students_submitted=len({s.student_id for s in submissions}),
+        students_submitted=len({s.student_id for s in submissions if not s.is_reference}),
         students_scored=len(best["public"] | best["private"]),
         score_histogram={
             "labels": labels,
@@ -516,6 +560,7 @@ def lab_results_table(*, lab: Lab) -> tuple[list[str], list[list]]:
         "status",
         "error_code",
         "charged",
+        "is_reference",
         *(f"public_{m}" for m in RESULT_METRICS),
         *(f"private_{m}" for m in RESULT_METRICS),
         "dataset_version",
@@ -550,6 +595,7 @@ def lab_results_table(*, lab: Lab) -> tuple[list[str], list[list]]:
                 s.status,
                 s.error_code,
                 s.charged,
+                s.is_reference,
                 *(public.get(m) for m in RESULT_METRICS),
                 *(private.get(m) for m in RESULT_METRICS),
                 s.dataset.version if s.dataset else None,

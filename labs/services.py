@@ -178,6 +178,38 @@ def submission_create(*, lab: Lab, student, upload: File, filename: str) -> Subm
     return submission
 
 
+@transaction.atomic
+def submission_create_reference(*, lab: Lab, instructor, upload: File, filename: str) -> Submission:
+    """Store an instructor's reference model (the baseline students try to beat) and queue it
+    for grading. It is graded like a submission but is never charged to a quota or ranked: the
+    leaderboard shows it as a labelled line. Taken whether or not the lab is open."""
+    require_instructor(user=instructor, course=lab.session.course)
+    _check_upload(lab, upload)
+    if dataset_active(lab=lab) is None:
+        raise ApplicationError(
+            "no_dataset",
+            "Upload the lab's held-out dataset first: a reference is scored on it.",
+            status_code=409,
+        )
+    submission = Submission(
+        lab=lab,
+        student=instructor,
+        is_reference=True,
+        charged=False,
+        artifact_name=Path(filename).name[:255],
+        artifact_size=upload.size,
+        artifact_sha256=_sha256(upload),
+        status=Submission.Status.QUEUED,
+        queued_at=_now(),
+        enqueue_count=1,
+    )
+    submission.artifact.save(f"{uuid.uuid4().hex}{_archive_suffix(filename)}", upload, save=False)
+    submission.full_clean()
+    submission.save()
+    _enqueue(submission.pk)
+    return submission
+
+
 def _archive_suffix(filename: str) -> str:
     name = filename.lower()
     return ".tar.gz" if name.endswith((".tar.gz", ".tgz")) else ".zip"

@@ -67,3 +67,14 @@ def try_it_predict(prediction_id: int) -> str:
     outcome = services.tryit_run(prediction_id=prediction_id)
     logger.info("try-it prediction %s: %s", prediction_id, outcome)
     return outcome
+
+
+@shared_task(acks_late=True, soft_time_limit=2 * 3600, time_limit=2 * 3600 + 60)
+def demo_baseline_train(lab_id: int) -> str:
+    """The demo lab's baseline (`make run`): train, then submit it as the instructor's
+    reference. Minutes of CPU, so it has its own queue (the maintenance worker's)."""
+    from labs.demo import demo_baseline_build
+
+    outcome = demo_baseline_build(lab_id=lab_id, log=logger.info)
+    logger.info("demo baseline of lab %s: %s", lab_id, outcome)
+    return outcome

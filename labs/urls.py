@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:lab_id>/submit/", views.submission_create, name="submission-create"),
     path("<int:lab_id>/submissions/", views.my_submissions, name="my-submissions"),
     path("<int:lab_id>/leaderboard/", views.leaderboard, name="leaderboard"),
+    path("<int:lab_id>/baseline/", views.baseline_progress_fragment, name="baseline-progress"),
     path("<int:lab_id>/training.csv", views.training_download, name="training-download"),
     path("submissions/<int:submission_id>/", views.submission_detail, name="submission-detail"),
     path("submissions/<int:submission_id>/card/", views.submission_card, name="submission-card"),

@@ -40,7 +40,7 @@ from courseware import selectors as courseware_selectors
 from courseware.models import Membership
 from courseware.views import htmx_login_required
 from labs import selectors, services
-from labs.demo import TRAINING_CSV_NAME, training_csv_path
+from labs.demo import TRAINING_CSV_NAME, baseline_progress, training_csv_path
 from labs.forms import (
     DatasetUploadForm,
     LabForm,
@@ -288,6 +288,7 @@ def _lab_context(request: HttpRequest, lab: Lab, role: str) -> dict[str, Any]:
         "has_training": training_csv_path(lab) is not None,
         "has_starter": _starter_path().is_file(),
         "site_address": site_address(request),
+        "baseline": baseline_progress(lab),
         "now": now,
     }
     if instructor:
@@ -449,6 +450,7 @@ def leaderboard(request: HttpRequest, lab_id: int) -> HttpResponse:
         )
     rows = selectors.leaderboard(lab=lab, part=part, viewer=request.user)
     context = {
+        "reference": selectors.leaderboard_reference(lab=lab, part=part, rows=rows),
         "lab": lab,
         "course": lab.session.course,
         "is_instructor": _is_instructor(role),
@@ -458,6 +460,16 @@ def leaderboard(request: HttpRequest, lab_id: int) -> HttpResponse:
         "moves": {row.student_id: _move(row) for row in rows},
     }
     return render(request, "labs/leaderboard.html", context)
+
+
+@require_GET
+@never_cache
+@login_required
+def baseline_progress_fragment(request: HttpRequest, lab_id: int) -> HttpResponse:
+    """The demo baseline's progress card, polled by the lab page while it trains."""
+    lab, _role = selectors.lab_get(user=request.user, lab_id=lab_id)
+    context = {"lab": lab, "baseline": baseline_progress(lab)}
+    return render(request, "labs/_baseline_progress.html", context)
 
 
 def _move(row: selectors.LeaderboardRow) -> int | None:
@@ -595,6 +607,7 @@ def _live_context(lab: Lab) -> dict[str, Any]:
         "lab": lab,
         "stats": selectors.lab_dashboard(lab=lab, now=now),
         "stall": selectors.grading_stalled(now=now),
+        "baseline": baseline_progress(lab),
         "now": now,
     }
 

@@ -208,9 +208,11 @@ def train(
     validation_fraction: float = DEFAULTS["validation_fraction"],
     labels: tuple[str, ...] = LABELS,
     log=print,
+    on_step=None,
 ) -> dict:
     """Fine-tune `base` on `train_csv` and save model + tokenizer into `out`.
 
+    `on_step(step, total_steps)`, if given, is called after each training step (progress).
     Returns a summary: the output folder, example counts, validation metrics and seconds."""
     started = time.monotonic()
     labels = tuple(labels)
@@ -229,9 +231,14 @@ def train(
         AutoTokenizer,
         DataCollatorWithPadding,
         Trainer,
+        TrainerCallback,
         TrainingArguments,
         set_seed,
     )
+
+    class StepProgress(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            on_step(state.global_step, state.max_steps)
 
     set_seed(seed)
     local = Path(base).is_dir()  # a local folder: never look anything up on the Hub
@@ -304,6 +311,7 @@ def train(
             processing_class=tokenizer,
             data_collator=DataCollatorWithPadding(tokenizer),
             compute_metrics=compute_metrics,
+            callbacks=[StepProgress()] if on_step else None,
         )
         log(
             f"Fine-tuning: {epochs:g} epoch(s), {total_steps} steps of {batch_size}, "

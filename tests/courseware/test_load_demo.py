@@ -2,18 +2,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from courseware.models import HomeworkCompletion, Membership, Session
-from labs.demo import baseline_model_dir
+from labs.demo import baseline_progress
 from labs.models import Lab, Submission
-from tests.labs.grading.tiny import build_tiny_model
 
 
 @pytest.fixture
 def demo_settings(settings, tmp_path):
     settings.DEBUG = True
     settings.VAR_DIR = tmp_path
-    # A cached tiny baseline, so the demo lab submits it instead of fine-tuning MiniLM for
-    # minutes (that path is tested with a tiny base model in tests/labs/test_demo_lab.py).
-    build_tiny_model(baseline_model_dir())
     return settings
 
 
@@ -21,6 +17,23 @@ def _load(capsys) -> str:
     """The printed logins block (the lab loader prints progress before it)."""
     call_command("load_demo")
     return capsys.readouterr().out.split("Logins (demo only):", 1)[1]
+
+
+@pytest.mark.django_db
+def test_it_prints_the_demo_quiz_and_lab_and_queues_the_baseline_without_training(
+    demo_settings, capsys
+):
+    call_command("load_demo")
+    out = capsys.readouterr().out
+
+    assert "Demo quiz: Session 12 check: Transformers and Hugging Face (" in out
+    assert "questions, 2 attempts) at /quizzes/" in out
+    assert "Demo lab: Fine-tune a pre-trained transformer for sentiment analysis at /labs/" in out
+    assert "training in the background" in out
+    assert "Training the demo baseline model" not in out
+    lab = Lab.objects.get()
+    assert baseline_progress(lab).state == "queued"
+    assert not Submission.objects.exists()  # no student starts with a submission used
 
 
 @pytest.mark.django_db
@@ -38,7 +51,7 @@ def test_it_loads_session_12_one_instructor_and_three_students_and_prints_logins
         assert username in out
     lab = Lab.objects.get(session=session)
     assert lab.labels == ["negative", "neutral", "positive"]
-    assert Submission.objects.filter(lab=lab, student__username="alex.chen").count() == 1
+    assert not Submission.objects.filter(lab=lab).exists()
 
 
 @pytest.mark.django_db
@@ -53,7 +66,7 @@ def test_loading_twice_changes_nothing_and_keeps_the_logins(demo_settings, capsy
     assert Membership.objects.count() == 4
     assert HomeworkCompletion.objects.count() == completions
     assert Lab.objects.count() == 1
-    assert Submission.objects.count() == 1
+    assert Submission.objects.count() == 0
 
 
 @pytest.mark.django_db
