@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from courseware.demo import COURSE_CODE, demo_load
+from demo.composer import COURSE_CODE, demo_load
 
 
 class Command(BaseCommand):
