@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "courseware",
     "quizzes",
     "labs",
+    # Above the apps: composes the demo course from each of them (`load_demo`).
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 """The `/api/v1/` courseware API: courses, sessions, homework ticks and API tokens.
 
 One view per operation. A view validates its input, calls a selector or a service and
-serializes the result; membership and role rules live in `core.permissions`, the selectors
+serializes the result; membership and role rules live in `courseware.permissions`, the selectors
 and the services, so a non-member gets 404 `not_found` and a wrong role 403
 `permission_denied`. Error bodies come from `core.api.exception_handler`.
 """
@@ -25,9 +25,9 @@ from rest_framework.views import APIView
 from core.api import Pagination, error_responses, paginated_response
 from core.auth import client_ip, lockout_response, login_failures_reset
 from core.exceptions import ApplicationError
-from core.permissions import require_instructor
 from courseware import selectors, services
 from courseware.models import Membership
+from courseware.permissions import is_instructor, require_instructor
 
 URL_NAMESPACE = "courseware_api"
 
@@ -237,7 +237,7 @@ class SessionDetailApi(APIView):
     def get(self, request: Request, code: str, number: int) -> Response:
         course, role = selectors.course_get(user=request.user, code=code)
         session = selectors.session_get(course=course, number=number)
-        if role == Membership.Role.INSTRUCTOR:
+        if is_instructor(role):
             serializer_class = self.InstructorOutputSerializer
             completed_ids = None
         else:

@@ -7,8 +7,8 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from rest_framework.authtoken.models import Token
 
 from core.exceptions import NotFoundError
-from core.permissions import require_member
 from courseware.models import Course, HomeworkCompletion, HomeworkTask, Membership, Session
+from courseware.permissions import require_member
 
 User = get_user_model()
 

@@ -9,7 +9,6 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from core.exceptions import ApplicationError
-from core.permissions import require_student
 from courseware.decks import ParsedDeck, parse_deck
 from courseware.models import (
     Course,
@@ -19,6 +18,7 @@ from courseware.models import (
     Membership,
     Session,
 )
+from courseware.permissions import require_student
 
 User = get_user_model()
 

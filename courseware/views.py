@@ -1,28 +1,24 @@
 """Server-rendered portal for students and instructors.
 
 Views are thin: validate input with a form, call a selector or service, render. Access rules
-live in selectors/services (core.permissions); an ApplicationError they raise becomes an error
+live in selectors/services (courseware.permissions); an ApplicationError they raise becomes an error
 page in core.middleware.ApplicationErrorMiddleware.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
-from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.decorators import htmx_login_required
 from core.exceptions import ApplicationError
 from core.middleware import is_htmx
-from core.permissions import require_instructor
 from courseware import selectors, services
 from courseware.decks import DeckError
 from courseware.forms import (
@@ -33,6 +29,7 @@ from courseware.forms import (
     TokenActionForm,
 )
 from courseware.models import Course, HomeworkTask, Membership, Session
+from courseware.permissions import is_instructor, require_instructor
 
 PREVIEW_SLIDES = 3
 
@@ -45,28 +42,6 @@ class TaskItem:
     done: bool = False
     done_count: int = 0
     due_form: HomeworkDueForm | None = None
-
-
-def _is_instructor(role: str) -> bool:
-    return role == Membership.Role.INSTRUCTOR
-
-
-def htmx_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """login_required, except that an HTMX request whose session has expired gets a 401 with
-    HX-Redirect, so htmx loads the login page instead of swapping it into a fragment."""
-    protected = login_required(view)
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if is_htmx(request) and not request.user.is_authenticated:
-            current = urlsplit(request.headers.get("HX-Current-URL", ""))
-            back_to = current.path + (f"?{current.query}" if current.query else "") or "/"
-            response = HttpResponse("Your session has ended: log in again.", status=401)
-            response["HX-Redirect"] = redirect_to_login(back_to)["Location"]
-            return response
-        return protected(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _form_error_message(form) -> str:
@@ -94,8 +69,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def course_detail(request: HttpRequest, code: str) -> HttpResponse:
     course, role = selectors.course_get(user=request.user, code=code)
     sessions = list(selectors.session_list(course=course))
-    context = {"course": course, "role": role, "is_instructor": _is_instructor(role)}
-    if _is_instructor(role):
+    context = {"course": course, "role": role, "is_instructor": is_instructor(role)}
+    if is_instructor(role):
         context["sessions"] = [(s, None) for s in sessions]
         context["grid"] = selectors.completion_grid(course=course)
     else:
@@ -127,7 +102,7 @@ def _instructor_items(*, session: Session) -> list[TaskItem]:
 def session_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
     course, role = selectors.course_get(user=request.user, code=code)
     session = selectors.session_get(course=course, number=number)
-    instructor = _is_instructor(role)
+    instructor = is_instructor(role)
     items = (
         _instructor_items(session=session)
         if instructor

@@ -2,7 +2,7 @@
 
 One view per operation (a path with two methods has one view with one handler per method).
 A view validates its input, calls a selector or a service and serializes the result.
-Membership and role rules live in `core.permissions`, the selectors and the services: a
+Membership and role rules live in `courseware.permissions`, the selectors and the services: a
 non-member gets 404 `not_found`, a wrong role 403 `permission_denied`. What a role may see of a
 submission's metrics is decided by `selectors.submission_visible_metrics`, never here.
 Nothing in this module exposes a stored file's path or URL (artifacts, held-out datasets).
@@ -29,12 +29,11 @@ from rest_framework.views import APIView
 
 from core.api import ErrorSerializer, Pagination, error_responses, paginated_response
 from core.exceptions import PermissionDeniedError
-from courseware.models import Membership
+from courseware.permissions import is_instructor
 from labs import selectors, services
 from labs.models import Lab, Submission
 
 URL_NAMESPACE = "labs_api"
-INSTRUCTOR = Membership.Role.INSTRUCTOR
 
 LAB_PARAMETER = OpenApiParameter(
     "lab_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Lab id."
@@ -158,7 +157,7 @@ class InstructorSubmissionOutputSerializer(SubmissionOutputSerializer):
 
 def _submission_data(request: Request, submission: Submission, role: str) -> dict:
     serializer_class = (
-        InstructorSubmissionOutputSerializer if role == INSTRUCTOR else SubmissionOutputSerializer
+        InstructorSubmissionOutputSerializer if is_instructor(role) else SubmissionOutputSerializer
     )
     context = {"request": request, "role": role}
     return serializer_class(submission, context=context).data
@@ -215,7 +214,7 @@ class LabDetailApi(APIView):
             "submissions_url": _absolute(request, "lab-submissions", lab_id=lab.pk),
             "leaderboard_url": _absolute(request, "lab-leaderboard", lab_id=lab.pk),
         }
-        if role != INSTRUCTOR:
+        if not is_instructor(role):
             data["quota"] = selectors.quota_status(lab=lab, student=request.user)
         return Response(self.OutputSerializer(data).data)
 
@@ -332,7 +331,7 @@ class LabSubmissionsApi(APIView):
             queryset=queryset,
             serializer_class=(
                 InstructorSubmissionOutputSerializer
-                if role == INSTRUCTOR
+                if is_instructor(role)
                 else SubmissionOutputSerializer
             ),
             request=request,
@@ -541,7 +540,7 @@ class LabLeaderboardApi(APIView):
         filters.is_valid(raise_exception=True)
         closed = selectors.lab_is_closed(lab=lab)
         part = filters.validated_data.get("part") or ("private" if closed else "public")
-        if part == "private" and not closed and role != INSTRUCTOR:
+        if part == "private" and not closed and not is_instructor(role):
             raise PermissionDeniedError(
                 "The private leaderboard is revealed when the lab closes"
                 + (f" at {lab.closes_at:%Y-%m-%d %H:%M %Z}." if lab.closes_at else ".")
@@ -549,7 +548,7 @@ class LabLeaderboardApi(APIView):
         board = selectors.leaderboard(lab=lab, part=part, viewer=request.user)
         reference = selectors.leaderboard_reference(lab=lab, part=part, rows=board)
         rows = [asdict(row) for row in board]
-        if role != INSTRUCTOR:
+        if not is_instructor(role):
             for row in rows:
                 del row["username"]
         data = {

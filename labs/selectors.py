@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.exceptions import NotFoundError
-from core.permissions import require_member
+from courseware.permissions import is_instructor, require_member
 from labs.models import HeldOutDataset, Lab, Submission
 
 
@@ -31,7 +31,7 @@ def dataset_active(*, lab: Lab) -> HeldOutDataset | None:
 
 def submission_list(*, lab: Lab, user, role: str, status: str | None = None) -> QuerySet:
     qs = Submission.objects.filter(lab=lab).select_related("student")
-    if role != "instructor":
+    if not is_instructor(role):
         qs = qs.filter(student=user)
     if status:
         qs = qs.filter(status=status)
@@ -52,7 +52,7 @@ def submission_get(*, user, submission_id: int) -> tuple[Submission, str]:
         role = require_member(user=user, course=submission.lab.session.course)
     except NotFoundError:
         raise missing from None
-    if role != "instructor" and submission.student_id != user.pk:
+    if not is_instructor(role) and submission.student_id != user.pk:
         raise missing
     return submission, role
 
@@ -127,7 +127,7 @@ def submission_visible_metrics(
     The private part of the held-out set decides the final ranking, so students only see its
     scores once the lab has closed; before that `private` is None. Instructors see both."""
     private = submission.metrics_private
-    if role != "instructor" and not lab_is_closed(lab=submission.lab, now=now):
+    if not is_instructor(role) and not lab_is_closed(lab=submission.lab, now=now):
         private = None
     return {"public": submission.metrics_public, "private": private}
 

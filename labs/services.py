@@ -26,8 +26,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
-from core.permissions import require_instructor, require_student
 from courseware.models import Membership
+from courseware.permissions import is_instructor, require_instructor, require_student
 from labs.grading.errors import ErrorCode, GradingError
 from labs.models import HeldOutDataset, Lab, Submission
 from labs.selectors import dataset_active, quota_status
@@ -651,14 +651,14 @@ def tryit_create(*, submission: Submission, user, text: str):
     """Queue one sentence for a scored submission's model. The submission's student, or an
     instructor of the course; anyone else gets not found."""
     from core.exceptions import NotFoundError
-    from core.permissions import require_member
+    from courseware.permissions import require_member
     from labs.models import TryItPrediction
 
     try:
         role = require_member(user=user, course=submission.lab.session.course)
     except NotFoundError:
         raise NotFoundError(f"No submission {submission.pk}.") from None
-    if role != Membership.Role.INSTRUCTOR and submission.student_id != user.pk:
+    if not is_instructor(role) and submission.student_id != user.pk:
         raise NotFoundError(f"No submission {submission.pk}.")
     if submission.status != Submission.Status.SCORED:
         raise ApplicationError(

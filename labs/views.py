@@ -33,12 +33,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.csv import spreadsheet_cell
+from core.decorators import htmx_login_required
 from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from core.middleware import is_htmx
-from core.permissions import require_instructor
 from courseware import selectors as courseware_selectors
 from courseware.models import Membership
-from courseware.views import htmx_login_required
+from courseware.permissions import is_instructor, require_instructor
 from labs import selectors, services
 from labs.demo import TRAINING_CSV_NAME, baseline_progress, training_csv_path
 from labs.forms import (
@@ -53,15 +53,10 @@ from labs.models import Lab, Submission, TryItPrediction
 
 CLIENT_PATH = Path(__file__).resolve().parent / "client" / "coursebench_submit.py"
 STARTER_NAME = "train_sentiment.py"
-INSTRUCTOR = Membership.Role.INSTRUCTOR
 RECENT_ON_LAB_PAGE = 10
 DASHBOARD_PAGE_SIZE = 50
 #: A "Try it" request still unfinished after this long is shown as lost (its worker died).
 TRY_IT_STALE_S = 300
-
-
-def _is_instructor(role: str) -> bool:
-    return role == INSTRUCTOR
 
 
 def _form_error_message(form) -> str:
@@ -209,13 +204,11 @@ def _card(
     parts = [p for p in ordered if p is not None]
     return SubmissionCard(
         submission=submission,
-        is_instructor=_is_instructor(role),
+        is_instructor=is_instructor(role),
         parts=parts,
         queue_position=selectors.queue_position(submission=submission),
         private_hidden=(
-            not _is_instructor(role)
-            and not closed
-            and submission.status == Submission.Status.SCORED
+            not is_instructor(role) and not closed and submission.status == Submission.Status.SCORED
         ),
         expanded=expanded,
         closes_at=lab.closes_at,
@@ -243,7 +236,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
         "lab": lab,
         "course": lab.session.course,
         "card": _card(submission, role, expanded=True),
-        "is_instructor": _is_instructor(role),
+        "is_instructor": is_instructor(role),
         "try_form": TryItForm(example=selectors.lab_example_text(lab=lab)),
         "predictions": [_tryit_view(p) for p in predictions],
         "here": f"Submission {submission.pk}",
@@ -255,7 +248,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
 @login_required
 def my_submissions(request: HttpRequest, lab_id: int) -> HttpResponse:
     lab, role = selectors.lab_get(user=request.user, lab_id=lab_id)
-    if _is_instructor(role):
+    if is_instructor(role):
         return redirect("labs:dashboard", lab_id=lab.pk)
     submissions = selectors.submission_list(lab=lab, user=request.user, role=role).select_related(
         "lab", "dataset"
@@ -275,7 +268,7 @@ def my_submissions(request: HttpRequest, lab_id: int) -> HttpResponse:
 
 def _lab_context(request: HttpRequest, lab: Lab, role: str) -> dict[str, Any]:
     now = timezone.now()
-    instructor = _is_instructor(role)
+    instructor = is_instructor(role)
     dataset = selectors.dataset_active(lab=lab)
     context: dict[str, Any] = {
         "lab": lab,
@@ -443,7 +436,7 @@ def leaderboard(request: HttpRequest, lab_id: int) -> HttpResponse:
     requested = form.cleaned_data.get("part") if form.is_valid() else None
     closed = selectors.lab_is_closed(lab=lab)
     part = requested or ("private" if closed else "public")
-    if part == "private" and not closed and not _is_instructor(role):
+    if part == "private" and not closed and not is_instructor(role):
         raise PermissionDeniedError(
             "The private leaderboard is revealed when the lab closes"
             + (f" at {lab.closes_at:%Y-%m-%d %H:%M %Z}." if lab.closes_at else ".")
@@ -453,7 +446,7 @@ def leaderboard(request: HttpRequest, lab_id: int) -> HttpResponse:
         "reference": selectors.leaderboard_reference(lab=lab, part=part, rows=rows),
         "lab": lab,
         "course": lab.session.course,
-        "is_instructor": _is_instructor(role),
+        "is_instructor": is_instructor(role),
         "part": part,
         "closed": closed,
         "rows": rows,
@@ -643,7 +636,7 @@ def dashboard(request: HttpRequest, lab_id: int) -> HttpResponse:
         "filters": filters,
         "chosen": chosen,
         "page": page,
-        "cards": [_card(s, INSTRUCTOR, now=now) for s in page.object_list],
+        "cards": [_card(s, Membership.Role.INSTRUCTOR, now=now) for s in page.object_list],
         "students": selectors.lab_submitters(lab=lab),
         "error_codes": selectors.lab_error_codes(lab=lab),
         "statuses": Submission.Status.choices,
@@ -704,7 +697,7 @@ def student_detail(request: HttpRequest, lab_id: int, user_id: int) -> HttpRespo
         "quota": selectors.quota_status(lab=lab, student=student, now=now),
         "best_public": selectors.submission_best(lab=lab, student=student, part="public"),
         "best_private": selectors.submission_best(lab=lab, student=student, part="private"),
-        "cards": [_card(s, INSTRUCTOR, now=now) for s in submissions],
+        "cards": [_card(s, Membership.Role.INSTRUCTOR, now=now) for s in submissions],
     }
     return render(request, "labs/student_detail.html", context)
 

@@ -2,7 +2,7 @@
 and regrading.
 
 One view per operation. A view validates its input, calls a selector or a service and
-serializes the result; membership and role rules live in `core.permissions`, the selectors
+serializes the result; membership and role rules live in `courseware.permissions`, the selectors
 and the services, so a non-member gets 404 `not_found` and a wrong role 403
 `permission_denied`. What a student may see of an attempt is decided by
 `selectors.attempt_display` (never answers) and `selectors.attempt_review` (the quiz's review
@@ -34,9 +34,8 @@ from rest_framework.views import APIView
 from core.api import Pagination, error_responses, paginated_response
 from core.csv import TableCSVRenderer, spreadsheet_cell
 from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
-from core.permissions import require_instructor, require_member
 from courseware import selectors as courseware_selectors
-from courseware.models import Membership
+from courseware.permissions import is_instructor, require_instructor, require_member
 from quizzes import selectors, services
 from quizzes.content import DESCRIPTION, QUESTION_TYPE_LABELS
 from quizzes.grading import round_percentage
@@ -45,7 +44,6 @@ from quizzes.presentation import response_to_display
 from quizzes.review import OPTIONS, WINDOWS
 
 URL_NAMESPACE = "quizzes_api"
-INSTRUCTOR = Membership.Role.INSTRUCTOR
 #: Item analysis: a question whose discrimination index (percent) is below this, or negative,
 #: does not separate strong from weak students and deserves a look.
 DISCRIMINATION_THRESHOLD = 20.0
@@ -235,7 +233,7 @@ class QuizSerializer(serializers.Serializer):
 
 
 def _quiz_data(access: selectors.QuizAccess, role: str) -> dict[str, Any]:
-    instructor = role == INSTRUCTOR
+    instructor = is_instructor(role)
     return {
         "quiz": access.quiz,
         "opens_at": access.opens_at,
@@ -502,7 +500,7 @@ class QuizDetailApi(APIView):
             "grade_percentage": None,
             "passed": None,
         }
-        if role != INSTRUCTOR:
+        if not is_instructor(role):
             history = selectors.score_history(user=request.user, course=quiz.session.course)
             mine = next((h for h in history if h.quiz.pk == quiz.pk), None)
             if mine is not None:

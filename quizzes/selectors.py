@@ -13,8 +13,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core.exceptions import ApplicationError, NotFoundError
-from core.permissions import require_instructor, require_member
-from courseware.models import Course, Membership, Session
+from courseware.models import Course, Session
+from courseware.permissions import is_instructor, require_instructor, require_member
 from courseware.selectors import course_students
 from quizzes import access, grading, presentation, statistics
 from quizzes.content import DESCRIPTION, ESSAY
@@ -30,8 +30,6 @@ from quizzes.models import (
     RegradeRecord,
 )
 from quizzes.review import DURING, EVERYTHING, NOTHING, normalise_review_options, review_window
-
-INSTRUCTOR = Membership.Role.INSTRUCTOR
 
 
 def _now(now: datetime | None) -> datetime:
@@ -111,10 +109,10 @@ def quiz_list(
     quizzes = Quiz.objects.filter(session__course=course).select_related("session")
     if session is not None:
         quizzes = quizzes.filter(session=session)
-    if role != INSTRUCTOR:
+    if not is_instructor(role):
         quizzes = quizzes.filter(visible=True)
     quizzes = list(quizzes.order_by("session__number", "opens_at", "pk"))
-    if role == INSTRUCTOR:
+    if is_instructor(role):
         return [_access(q, None, 0, None, now) for q in quizzes]
     overrides = {o.quiz_id: o for o in QuizOverride.objects.filter(quiz__in=quizzes, user=user)}
     used = dict(
@@ -146,7 +144,7 @@ def quiz_get(*, user, quiz_id: int) -> tuple[Quiz, str]:
         role = require_member(user=user, course=quiz.session.course)
     except NotFoundError:
         raise NotFoundError(f"No quiz {quiz_id}.") from None
-    if role != INSTRUCTOR and not quiz.visible:
+    if not is_instructor(role) and not quiz.visible:
         raise NotFoundError(f"No quiz {quiz_id}.")
     return quiz, role
 
@@ -187,7 +185,7 @@ def attempt_get(*, user, attempt_id: int, now: datetime | None = None) -> Attemp
             role = require_member(user=user, course=attempt.quiz.session.course)
         except NotFoundError:
             role = None
-        if role != INSTRUCTOR:
+        if not is_instructor(role):
             raise NotFoundError(f"No attempt {attempt_id}.")
     return attempt_finalize_if_overdue(attempt=attempt, now=now)
 

@@ -21,8 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.exceptions import ApplicationError, NotFoundError
-from core.permissions import require_instructor, require_student
 from courseware.models import Course, LearningObjective, Membership, Session
+from courseware.permissions import require_instructor, require_student
 from quizzes import access, grading, presentation
 from quizzes.content import (
     DESCRIPTION,

@@ -3,7 +3,7 @@
 questions and per-student overrides).
 
 Views are thin: a form checks the input, a selector or service does the work. Access rules
-live in the selectors and services (core.permissions); an ApplicationError they raise becomes
+live in the selectors and services (courseware.permissions); an ApplicationError they raise becomes
 an error page or an HTMX fragment in core.middleware. What a student sees of an attempt comes
 from `selectors.attempt_display` (never answers) and `selectors.attempt_review` (the quiz's
 review options) only.
@@ -26,12 +26,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.decorators import htmx_login_required
 from core.exceptions import ApplicationError
 from core.middleware import is_htmx
-from core.permissions import require_instructor
 from courseware import selectors as courseware_selectors
-from courseware.models import Course, Membership
-from courseware.views import htmx_login_required
+from courseware.models import Course
+from courseware.permissions import is_instructor, require_instructor
 from quizzes import selectors, services
 from quizzes.api import (
     attempt_get_for_change,
@@ -60,7 +60,6 @@ from quizzes.models import Attempt, Quiz, QuizSlot
 from quizzes.parsing import QuestionFileError
 from quizzes.review import DURING
 
-INSTRUCTOR = Membership.Role.INSTRUCTOR
 #: Codes after which an attempt page has nothing left to do but show the review.
 ATTEMPT_OVER = ("attempt_overdue", "attempt_finished")
 TIME_UP = "Time is up: your attempt was submitted with the answers saved before the deadline."
@@ -78,10 +77,6 @@ def _time_up_message(attempt: Attempt) -> str:
     return TIME_UP
 
 
-def _is_instructor(role: str) -> bool:
-    return role == INSTRUCTOR
-
-
 def _attempt_url(name: str, attempt: Attempt) -> str:
     return reverse(name, args=[attempt.pk])
 
@@ -97,7 +92,7 @@ def _form_error_message(form) -> str:
 @login_required
 def quiz_list(request: HttpRequest, code: str) -> HttpResponse:
     course, role = courseware_selectors.course_get(user=request.user, code=code)
-    instructor = _is_instructor(role)
+    instructor = is_instructor(role)
     accesses = selectors.quiz_list(user=request.user, course=course)
     sessions = [
         (session, list(items))
@@ -123,7 +118,7 @@ def _history_for(user, quiz: Quiz) -> selectors.QuizHistory | None:
 @login_required
 def quiz_detail(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz, role = selectors.quiz_get(user=request.user, quiz_id=quiz_id)
-    instructor = _is_instructor(role)
+    instructor = is_instructor(role)
     question_count, max_grade = quiz_outline(quiz)
     context: dict[str, Any] = {
         "quiz": quiz,

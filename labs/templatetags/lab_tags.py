@@ -13,7 +13,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
-from courseware.models import Membership
+from courseware.permissions import is_instructor
 from labs import selectors
 from labs.grading.artifact import LABEL_RULE
 from labs.models import Lab
@@ -206,17 +206,17 @@ def per_class(metrics: Any, labels: list[str]) -> list[dict]:
 def session_labs(context, session) -> dict[str, Any]:
     """The session's labs for the session page (the page already checked membership)."""
     role = context.get("role")
-    is_instructor = role == Membership.Role.INSTRUCTOR
+    instructor = is_instructor(role)
     request = context["request"]
     items = []
     for lab in selectors.session_labs(session=session):
         item: dict[str, Any] = {"lab": lab, "phase": selectors.lab_phase(lab=lab)}
-        if not is_instructor and request.user.is_authenticated:
+        if not instructor and request.user.is_authenticated:
             item["quota"] = selectors.quota_status(lab=lab, student=request.user)
         items.append(item)
     return {
         "items": items,
         "session": session,
         "course": session.course,
-        "is_instructor": is_instructor,
+        "is_instructor": instructor,
     }

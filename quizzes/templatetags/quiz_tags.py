@@ -13,7 +13,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
-from courseware.models import Membership
+from courseware.permissions import is_instructor
 from quizzes import grading, selectors
 from quizzes.content import QUESTION_TYPE_LABELS
 from quizzes.models import AttemptQuestion
@@ -176,5 +176,5 @@ def session_quizzes(context, session) -> dict[str, Any]:
     return {
         "accesses": accesses,
         "course": session.course,
-        "is_instructor": role == Membership.Role.INSTRUCTOR,
+        "is_instructor": is_instructor(role),
     }

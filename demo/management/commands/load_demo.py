@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from courseware.demo import COURSE_CODE, demo_load
+from demo.composer import COURSE_CODE, demo_load
 from labs.demo import LAB_TITLE
 from labs.models import Lab
 from quizzes.demo import DEMO_QUIZ_TITLE
