@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -14,6 +15,7 @@ from courseware import services
 from courseware.models import Membership
 from quizzes.demo import DEMO_QUIZ_TITLE, demo_quiz_load
 from quizzes.models import Attempt
+from quizzes.review import EVERYTHING, WINDOWS
 from tests.factories import PASSWORD, CourseFactory, MembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -131,3 +133,128 @@ def test_time_running_out_submits_the_page(page, live_server, seeded):
     assert attempt.state == Attempt.State.FINISHED
     assert attempt.score == 1.0  # the typed number was saved before time ran out
     expect(page.locator("#attempt-score")).to_contain_text("1 / 13")
+
+
+def _finished_attempt(quiz, student) -> Attempt:
+    from quizzes import services as quiz_services
+
+    attempt = quiz_services.attempt_start(quiz=quiz, user=student)
+    return quiz_services.attempt_submit(attempt=attempt, user=student, responses={})
+
+
+def test_the_review_fits_a_phone_and_the_quiz_page_shows_every_question(
+    page, live_server, seeded, tmp_path
+):
+    course, quiz, student = seeded
+    instructor = MembershipFactory(course=course, role=Membership.Role.INSTRUCTOR).user
+    attempt = _finished_attempt(quiz, student)
+    _log_in(page, live_server, student.username)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/quizzes/attempts/{attempt.pk}/review/")
+        page.screenshot(path=str(tmp_path / f"review-{width}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), width
+
+    page.context.clear_cookies()
+    _log_in(page, live_server, instructor.username)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/quizzes/{quiz.pk}/")
+    box = page.locator("section[aria-labelledby='questions-heading'] .table-scroll")
+    page.screenshot(path=str(tmp_path / "quiz-detail-1280.png"), full_page=True)
+    # The whole list is on the page: the box does not clip it into its own scroll area.
+    assert box.evaluate("el => el.scrollHeight <= el.clientHeight")
+
+
+# What ML-course questions contain: code calls, class names and documentation paths with no
+# place to break a line, and matching prompts a sentence long.
+LONG_TEXT_GIFT = Path(__file__).with_name("long_text_quiz.gift")
+
+
+@pytest.fixture
+def long_text_quiz(seeded):
+    from quizzes import services as quiz_services
+
+    course, demo_quiz, student = seeded
+    bank = quiz_services.question_bank_import(
+        course=course, source=LONG_TEXT_GIFT.read_text(encoding="utf-8"), session=demo_quiz.session
+    )
+    quiz = quiz_services.quiz_create(
+        session=demo_quiz.session,
+        title="Loading Hugging Face models",
+        opens_at=timezone.now() - timedelta(minutes=1),
+        closes_at=timezone.now() + timedelta(days=1),
+        shuffle_answers=False,
+        # Feedback and right answers in every window: the longest pages there are.
+        review_options={window: dict(EVERYTHING) for window in WINDOWS},
+    )
+    for question in bank.questions:
+        quiz_services.quiz_question_add(quiz=quiz, question=question)
+    return course, quiz, student
+
+
+def _fits_the_window(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def _table_fits_its_box(page, selector: str) -> bool:
+    return page.locator(selector).evaluate("el => el.scrollWidth <= el.clientWidth")
+
+
+def test_every_quiz_page_fits_a_phone(page, live_server, long_text_quiz, tmp_path):
+    from quizzes import services as quiz_services
+
+    course, quiz, student = long_text_quiz
+    instructor = MembershipFactory(course=course, role=Membership.Role.INSTRUCTOR).user
+    _log_in(page, live_server, student.username)
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    def check(name: str) -> None:
+        page.screenshot(path=str(tmp_path / f"{name}-390.png"), full_page=True)
+        assert _fits_the_window(page), name
+
+    page.goto(f"{live_server.url}/quizzes/{quiz.pk}/")
+    check("quiz")
+    page.get_by_role("button", name="Start attempt").click()
+    page.wait_for_url(re.compile(r"/quizzes/attempts/\d+/$"))
+    attempt = Attempt.objects.get(quiz=quiz, user=student)
+    for slot, response in {
+        1: {"choice": 0},
+        2: {"matches": {"0": 0, "1": 1}},
+        3: {"text": "AutoModelForSequenceClassification.from_pretrained"},
+    }.items():
+        quiz_services.attempt_answer_save(
+            attempt=attempt, user=student, slot=slot, response=response
+        )
+    page.reload()
+    check("attempt")
+    page.get_by_role("button", name="Finish attempt…").click()
+    page.wait_for_url(re.compile(r"/summary/$"))
+    check("summary")
+    page.get_by_role("button", name="Submit all and finish").click()
+    page.wait_for_url(re.compile(r"/review/$"))
+    expect(page.get_by_text("The right answer is").first).to_be_visible()
+    check("review")
+    page.goto(f"{live_server.url}/quizzes/{quiz.pk}/")
+    check("quiz-with-attempts")
+    assert _table_fits_its_box(page, "section[aria-labelledby='attempts-heading'] .table-scroll")
+    page.goto(f"{live_server.url}/courses/{course.code}/quizzes/")
+    check("quiz-list")
+    assert _table_fits_its_box(page, "section[aria-labelledby='history-heading'] .table-scroll")
+
+    page.context.clear_cookies()
+    _log_in(page, live_server, instructor.username)
+    page.goto(f"{live_server.url}/quizzes/attempts/{attempt.pk}/review/")
+    check("review-instructor")
+    page.goto(f"{live_server.url}/quizzes/{quiz.pk}/")
+    check("quiz-detail")
+    # The questions table fits: no column hidden behind a sideways scroll, nothing clipped.
+    questions = "section[aria-labelledby='questions-heading'] .table-scroll"
+    assert _table_fits_its_box(page, questions)
+    assert page.locator(questions).evaluate("el => el.scrollHeight <= el.clientHeight")
+    # The type column gives way to a line under each question's name: still shown.
+    matching = page.locator(questions).get_by_text("Matching", exact=True).filter(visible=True)
+    expect(matching).to_have_count(1)
+    # Results and item analysis are spreadsheets: they scroll inside their card, not the page.
+    for name in ("results", "statistics"):
+        page.goto(f"{live_server.url}/quizzes/{quiz.pk}/{name}/")
+        check(name)
