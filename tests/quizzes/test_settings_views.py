@@ -841,6 +841,30 @@ def test_correctness_and_feedback_during_when_allowed(client, new_quiz, student)
     assert attempt.questions.get(position=1).state == "pending"  # nothing stored as graded
 
 
+def test_live_feedback_is_coloured_by_correctness_only_when_correctness_is_shown(
+    client, new_quiz, student
+):
+    shown = new_quiz(single_choice(), review_options=_during(correctness=True, feedback=True))
+    hidden = new_quiz(single_choice(), review_options=_during(feedback=True))
+    client.force_login(student)
+
+    htmls = {}
+    for name, quiz in (("shown", shown), ("hidden", hidden)):
+        attempt = services.attempt_start(quiz=quiz, user=student)
+        htmls[name] = (
+            _answer(client, attempt, 1, {"q1-choice": _display_id(attempt, 1, "Rome")}),
+            _answer(client, attempt, 1, {"q1-choice": _display_id(attempt, 1, "Milan")}),
+        )
+
+    right, wrong = htmls["shown"]
+    assert '<div class="feedback feedback-correct">' in right  # green, not the amber warning
+    assert '<div class="feedback feedback-incorrect">' in wrong
+    for html in htmls["hidden"]:
+        # The colour would give away what the hidden correctness says.
+        assert '<div class="feedback">' in html and "feedback-correct" not in html
+        assert "feedback-incorrect" not in html
+
+
 def test_marks_and_right_answers_during_when_allowed(client, new_quiz, student):
     quiz = new_quiz(
         single_choice(), marks=[2], review_options=_during(marks=True, right_answers=True)
