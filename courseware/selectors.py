@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from rest_framework.authtoken.models import Token
 
 from core.exceptions import NotFoundError
@@ -11,12 +11,6 @@ from courseware.models import Course, HomeworkCompletion, HomeworkTask, Membersh
 from courseware.permissions import require_member
 
 User = get_user_model()
-
-
-def course_list(*, user) -> QuerySet[Course]:
-    if not user.is_authenticated:
-        return Course.objects.none()
-    return Course.objects.filter(memberships__user=user).order_by("code").distinct()
 
 
 def course_get(*, user, code: str) -> tuple[Course, str]:
@@ -135,12 +129,6 @@ def session_progress(*, user, course: Course) -> dict[int, tuple[int, int]]:
         done=Count("homework__completions", filter=Q(homework__completions__student=user)),
     )
     return {s.pk: (s.done, s.total) for s in sessions}
-
-
-def sessions_with_homework(*, course: Course) -> QuerySet[Session]:
-    return Session.objects.filter(course=course).prefetch_related(
-        Prefetch("homework", queryset=HomeworkTask.objects.order_by("position"))
-    )
 
 
 # --- Portal read helpers ------------------------------------------------------------------

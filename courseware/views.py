@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.decorators import htmx_login_required
 from core.exceptions import ApplicationError
+from core.forms import form_error_message
 from core.middleware import is_htmx
 from courseware import selectors, services
 from courseware.decks import DeckError
@@ -42,10 +43,6 @@ class TaskItem:
     done: bool = False
     done_count: int = 0
     due_form: HomeworkDueForm | None = None
-
-
-def _form_error_message(form) -> str:
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 # --- Home, course, session -------------------------------------------------------------------
@@ -155,7 +152,7 @@ def homework_due(request: HttpRequest, task_id: int) -> HttpResponse:
         state = "cleared" if task.due_at is None else "saved"
         messages.success(request, f"Due date {state} for task {task.position}.")
     else:
-        messages.error(request, f"Task {task.position}: {_form_error_message(form)}")
+        messages.error(request, f"Task {task.position}: {form_error_message(form)}")
     return redirect("session-detail", code=task.session.course.code, number=task.session.number)
 
 
@@ -196,7 +193,7 @@ def _render_preview(request: HttpRequest, course: Course, cleaned: dict) -> Http
 def _import_confirmed(request: HttpRequest, course: Course) -> HttpResponse:
     form = DeckConfirmForm(request.POST)
     if not form.is_valid():
-        errors = [f"Nothing was imported. {_form_error_message(form)}"]
+        errors = [f"Nothing was imported. {form_error_message(form)}"]
         return _render_upload(request, course, DeckUploadForm(), errors=errors, status=400)
     try:
         result = services.session_import_deck(
