@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 
 from core.exceptions import NotFoundError
 from courseware.models import Course, HomeworkCompletion, HomeworkTask, Membership, Session
-from courseware.permissions import require_member
+from courseware.permissions import require_instructor, require_member
 
 User = get_user_model()
 
@@ -19,6 +19,14 @@ def course_get(*, user, code: str) -> tuple[Course, str]:
     if course is None:
         raise NotFoundError(f"No course {code} among your courses.")
     return course, require_member(user=user, course=course)
+
+
+def course_get_for_instructor(*, user, code: str) -> Course:
+    """The course, for its instructor's pages: not found for non-members, forbidden for
+    students."""
+    course, _role = course_get(user=user, code=code)
+    require_instructor(user=user, course=course)
+    return course
 
 
 def session_list(*, course: Course) -> QuerySet[Session]:
@@ -49,6 +57,12 @@ def homework_task_get(*, user, task_id: int) -> tuple[HomeworkTask, str]:
     except NotFoundError:
         raise NotFoundError(f"No homework task {task_id}.") from None
     return task, role
+
+
+def homework_task_get_for_instructor(*, user, task_id: int) -> HomeworkTask:
+    task, _role = homework_task_get(user=user, task_id=task_id)
+    require_instructor(user=user, course=task.session.course)
+    return task
 
 
 def completed_task_ids(*, user, tasks) -> set[int]:
@@ -212,8 +226,9 @@ def session_list_with_counts(*, course: Course) -> QuerySet[Session]:
     )
 
 
-def homework_completion_list(*, task: HomeworkTask) -> QuerySet[HomeworkCompletion]:
-    """Who ticked a homework task, and when: earliest first."""
+def homework_completion_list(*, user, task: HomeworkTask) -> QuerySet[HomeworkCompletion]:
+    """Who ticked a homework task, and when: earliest first. Instructors of the course only."""
+    require_instructor(user=user, course=task.session.course)
     return (
         HomeworkCompletion.objects.filter(task=task)
         .select_related("student")
