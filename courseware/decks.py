@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 
-import nh3
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -29,6 +28,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from core.exceptions import ApplicationError
+from core.sanitize import deck_policy
 
 
 class DeckError(ApplicationError):
@@ -563,15 +563,6 @@ _ALLOWED_CLASSES: dict[str, Callable[[str], bool]] = {
     "p": lambda value: value == "embed-link",
     "span": lambda value: value == "embed-link",
 }
-_ALLOWED_ATTRIBUTES = {
-    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
-    "a": {"href", "hreflang", "title"},
-    "abbr": {"title"},
-    "code": {"class"},
-    "img": {"src", "alt", "title", "width", "height", "class"},
-    "p": {"class"},
-    "span": {"class"},
-}
 
 
 def _allowed_attribute(tag: str, attribute: str, value: str) -> str | None:
@@ -581,18 +572,14 @@ def _allowed_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value if allowed and allowed(value) else None
 
 
+# The XSS policy is core.sanitize's; only which Marp classes are real is the deck's to say.
+_DECK_POLICY = deck_policy(
+    attribute_filter=_allowed_attribute, classes_on=frozenset(_ALLOWED_CLASSES)
+)
+
+
 def _sanitise(rendered: str) -> str:
-    return nh3.clean(
-        rendered,
-        tags=set(nh3.ALLOWED_TAGS),
-        # Dropped with their content: CSS and scripts must not leak out as visible text.
-        clean_content_tags={"script", "style", "iframe", "template", "noscript"},
-        attributes=_ALLOWED_ATTRIBUTES,
-        attribute_filter=_allowed_attribute,
-        set_tag_attribute_values={"img": {"loading": "lazy"}, "a": {"target": "_blank"}},
-        link_rel="noopener noreferrer",
-        strip_comments=True,
-    ).strip()
+    return _DECK_POLICY.clean(rendered).strip()
 
 
 def _section_html(slide: Slide) -> str:

@@ -67,3 +67,22 @@ def require_student(*, user: Actor, course) -> str:
     if not is_student(role):
         raise PermissionDeniedError(f"Only students of {course.code} can do this.")
     return role
+
+
+def require_course_creator(*, user: Actor) -> None:
+    """Courses are made by site staff (the admin) or by a command, never by a course member."""
+    if is_system(user) or (user.is_authenticated and getattr(user, "is_staff", False)):
+        return
+    raise PermissionDeniedError(
+        "Only site staff can create courses: ask an administrator, or run "
+        "`manage.py import_deck --create-course`."
+    )
+
+
+def require_self(*, actor: Actor, user) -> None:
+    """`actor` may act for `user` only if it is that user (or SYSTEM, for commands and the
+    demo): nobody ticks homework or makes tokens for someone else."""
+    if is_system(actor):
+        return
+    if not actor.is_authenticated or actor.pk != user.pk:
+        raise PermissionDeniedError("You can only do this for yourself.")

@@ -3,20 +3,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from rest_framework.authtoken.models import Token
 
 from core.exceptions import NotFoundError
 from courseware.models import Course, HomeworkCompletion, HomeworkTask, Membership, Session
-from courseware.permissions import require_member
+from courseware.permissions import require_instructor, require_member
 
 User = get_user_model()
-
-
-def course_list(*, user) -> QuerySet[Course]:
-    if not user.is_authenticated:
-        return Course.objects.none()
-    return Course.objects.filter(memberships__user=user).order_by("code").distinct()
 
 
 def course_get(*, user, code: str) -> tuple[Course, str]:
@@ -25,6 +19,14 @@ def course_get(*, user, code: str) -> tuple[Course, str]:
     if course is None:
         raise NotFoundError(f"No course {code} among your courses.")
     return course, require_member(user=user, course=course)
+
+
+def course_get_for_instructor(*, user, code: str) -> Course:
+    """The course, for its instructor's pages: not found for non-members, forbidden for
+    students."""
+    course, _role = course_get(user=user, code=code)
+    require_instructor(user=user, course=course)
+    return course
 
 
 def session_list(*, course: Course) -> QuerySet[Session]:
@@ -55,6 +57,12 @@ def homework_task_get(*, user, task_id: int) -> tuple[HomeworkTask, str]:
     except NotFoundError:
         raise NotFoundError(f"No homework task {task_id}.") from None
     return task, role
+
+
+def homework_task_get_for_instructor(*, user, task_id: int) -> HomeworkTask:
+    task, _role = homework_task_get(user=user, task_id=task_id)
+    require_instructor(user=user, course=task.session.course)
+    return task
 
 
 def completed_task_ids(*, user, tasks) -> set[int]:
@@ -135,12 +143,6 @@ def session_progress(*, user, course: Course) -> dict[int, tuple[int, int]]:
         done=Count("homework__completions", filter=Q(homework__completions__student=user)),
     )
     return {s.pk: (s.done, s.total) for s in sessions}
-
-
-def sessions_with_homework(*, course: Course) -> QuerySet[Session]:
-    return Session.objects.filter(course=course).prefetch_related(
-        Prefetch("homework", queryset=HomeworkTask.objects.order_by("position"))
-    )
 
 
 # --- Portal read helpers ------------------------------------------------------------------
@@ -224,8 +226,9 @@ def session_list_with_counts(*, course: Course) -> QuerySet[Session]:
     )
 
 
-def homework_completion_list(*, task: HomeworkTask) -> QuerySet[HomeworkCompletion]:
-    """Who ticked a homework task, and when: earliest first."""
+def homework_completion_list(*, user, task: HomeworkTask) -> QuerySet[HomeworkCompletion]:
+    """Who ticked a homework task, and when: earliest first. Instructors of the course only."""
+    require_instructor(user=user, course=task.session.course)
     return (
         HomeworkCompletion.objects.filter(task=task)
         .select_related("student")

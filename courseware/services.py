@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from core.actors import is_system
 from core.exceptions import ApplicationError
 from courseware.decks import ParsedDeck, parse_deck
 from courseware.models import (
@@ -18,13 +19,20 @@ from courseware.models import (
     Membership,
     Session,
 )
-from courseware.permissions import require_student
+from courseware.permissions import (
+    Actor,
+    require_course_creator,
+    require_instructor,
+    require_self,
+    require_student,
+)
 
 User = get_user_model()
 
 
 @transaction.atomic
-def course_create(*, code: str, title: str) -> Course:
+def course_create(*, actor: Actor, code: str, title: str) -> Course:
+    require_course_creator(user=actor)
     course = Course(code=code.strip(), title=title.strip())
     course.full_clean()
     course.save()
@@ -32,8 +40,9 @@ def course_create(*, code: str, title: str) -> Course:
 
 
 @transaction.atomic
-def membership_set(*, course: Course, user, role: str) -> Membership:
+def membership_set(*, actor: Actor, course: Course, user, role: str) -> Membership:
     """Enrol `user` in `course` with `role`, or change their role if already enrolled."""
+    require_instructor(user=actor, course=course)
     membership = Membership.objects.filter(course=course, user=user).first() or Membership(
         course=course, user=user
     )
@@ -77,10 +86,13 @@ def _sync_ordered(*, model, session: Session, texts: list[str]) -> list[str]:
 
 
 @transaction.atomic
-def session_import_deck(*, course: Course, source: str, filename: str = "") -> DeckImport:
+def session_import_deck(
+    *, actor: Actor, course: Course, source: str, filename: str = ""
+) -> DeckImport:
     """Create or update a session from a Marp deck. Re-importing updates in place: the same
     session, objective and homework rows (so completion records are kept). A deck that
     cannot be parsed raises DeckError and writes nothing."""
+    require_instructor(user=actor, course=course)
     deck = parse_deck(source)
     session = Session.objects.select_for_update().filter(course=course, number=deck.number).first()
     created = session is None
@@ -104,8 +116,11 @@ def session_import_deck(*, course: Course, source: str, filename: str = "") -> D
 
 
 @transaction.atomic
-def homework_completion_set(*, task: HomeworkTask, student, done: bool) -> bool:
-    """Tick or untick a homework task for a student. Idempotent; returns the new state."""
+def homework_completion_set(*, actor: Actor, task: HomeworkTask, done: bool, student=None) -> bool:
+    """Tick or untick a homework task for a student (the actor themself unless SYSTEM names
+    another). Idempotent; returns the new state."""
+    student = actor if student is None else student
+    require_self(actor=actor, user=student)
     require_student(user=student, course=task.session.course)
     if done:
         HomeworkCompletion.objects.get_or_create(task=task, student=student)
@@ -115,35 +130,45 @@ def homework_completion_set(*, task: HomeworkTask, student, done: bool) -> bool:
 
 
 @transaction.atomic
-def homework_due_set(*, task: HomeworkTask, due_at: datetime | None) -> HomeworkTask:
+def homework_due_set(*, actor: Actor, task: HomeworkTask, due_at: datetime | None) -> HomeworkTask:
+    require_instructor(user=actor, course=task.session.course)
     task.due_at = due_at
     task.full_clean(validate_constraints=False)
     task.save(update_fields=["due_at", "updated_at"])
     return task
 
 
-@transaction.atomic
-def api_token_create(*, user) -> Token:
-    """Replace the user's API token with a fresh one (the old key stops working at once)."""
-    if not user.is_authenticated:
+def _require_person(actor: Actor) -> None:
+    """API tokens belong to people: SYSTEM (a command) and anonymous visitors have none."""
+    if is_system(actor):
+        raise ApplicationError("no_person", f"{actor} has no API token: tokens are per person.")
+    if not actor.is_authenticated:
         raise ApplicationError(
             "not_authenticated", "Log in to create an API token.", status_code=401
         )
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
 
 
 @transaction.atomic
-def api_token_get_or_create(*, user) -> Token:
-    """The user's current token, created if they have none (the student client's login:
+def api_token_create(*, actor: Actor) -> Token:
+    """Replace the actor's API token with a fresh one (the old key stops working at once)."""
+    _require_person(actor)
+    Token.objects.filter(user=actor).delete()
+    return Token.objects.create(user=actor)
+
+
+@transaction.atomic
+def api_token_get_or_create(*, actor: Actor) -> Token:
+    """The actor's current token, created if they have none (the student client's login:
     unlike api_token_create it does not revoke the token on the user's other devices)."""
-    token, _created = Token.objects.get_or_create(user=user)
+    _require_person(actor)
+    token, _created = Token.objects.get_or_create(user=actor)
     return token
 
 
 @transaction.atomic
-def api_token_revoke(*, user) -> bool:
-    deleted, _ = Token.objects.filter(user=user).delete()
+def api_token_revoke(*, actor: Actor) -> bool:
+    _require_person(actor)
+    deleted, _ = Token.objects.filter(user=actor).delete()
     return deleted > 0
 
 

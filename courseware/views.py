@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.decorators import htmx_login_required
 from core.exceptions import ApplicationError
+from core.forms import form_error_message
 from core.middleware import is_htmx
 from courseware import selectors, services
 from courseware.decks import DeckError
@@ -29,7 +30,7 @@ from courseware.forms import (
     TokenActionForm,
 )
 from courseware.models import Course, HomeworkTask, Membership, Session
-from courseware.permissions import is_instructor, require_instructor
+from courseware.permissions import is_instructor
 
 PREVIEW_SLIDES = 3
 
@@ -42,10 +43,6 @@ class TaskItem:
     done: bool = False
     done_count: int = 0
     due_form: HomeworkDueForm | None = None
-
-
-def _form_error_message(form) -> str:
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 # --- Home, course, session -------------------------------------------------------------------
@@ -130,7 +127,7 @@ def homework_toggle(request: HttpRequest, task_id: int) -> HttpResponse:
     if not form.is_valid():
         raise ApplicationError("invalid_input", "Send done=1 or done=0.")
     done = services.homework_completion_set(
-        task=task, student=request.user, done=form.cleaned_data["done"]
+        actor=request.user, task=task, done=form.cleaned_data["done"]
     )
     if is_htmx(request):
         return render(
@@ -147,15 +144,14 @@ def homework_toggle(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def homework_due(request: HttpRequest, task_id: int) -> HttpResponse:
-    task, _role = selectors.homework_task_get(user=request.user, task_id=task_id)
-    require_instructor(user=request.user, course=task.session.course)
+    task = selectors.homework_task_get_for_instructor(user=request.user, task_id=task_id)
     form = HomeworkDueForm(request.POST, prefix=f"task-{task.pk}")
     if form.is_valid():
-        services.homework_due_set(task=task, due_at=form.cleaned_data["due_at"])
+        services.homework_due_set(actor=request.user, task=task, due_at=form.cleaned_data["due_at"])
         state = "cleared" if task.due_at is None else "saved"
         messages.success(request, f"Due date {state} for task {task.position}.")
     else:
-        messages.error(request, f"Task {task.position}: {_form_error_message(form)}")
+        messages.error(request, f"Task {task.position}: {form_error_message(form)}")
     return redirect("session-detail", code=task.session.course.code, number=task.session.number)
 
 
@@ -196,10 +192,11 @@ def _render_preview(request: HttpRequest, course: Course, cleaned: dict) -> Http
 def _import_confirmed(request: HttpRequest, course: Course) -> HttpResponse:
     form = DeckConfirmForm(request.POST)
     if not form.is_valid():
-        errors = [f"Nothing was imported. {_form_error_message(form)}"]
+        errors = [f"Nothing was imported. {form_error_message(form)}"]
         return _render_upload(request, course, DeckUploadForm(), errors=errors, status=400)
     try:
         result = services.session_import_deck(
+            actor=request.user,
             course=course,
             source=form.cleaned_data["source"],
             filename=form.cleaned_data["filename"],
@@ -214,8 +211,7 @@ def _import_confirmed(request: HttpRequest, course: Course) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def deck_import(request: HttpRequest, code: str) -> HttpResponse:
-    course, _role = selectors.course_get(user=request.user, code=code)
-    require_instructor(user=request.user, course=course)
+    course = selectors.course_get_for_instructor(user=request.user, code=code)
     if request.method == "GET":
         return _render_upload(request, course, DeckUploadForm())
     if "source" in request.POST:
@@ -239,10 +235,10 @@ def account_token(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             raise ApplicationError("invalid_input", "Choose to create or revoke a token.")
         if form.cleaned_data["action"] == "revoke":
-            revoked = services.api_token_revoke(user=request.user)
+            revoked = services.api_token_revoke(actor=request.user)
             messages.success(request, "Token revoked." if revoked else "You had no token.")
             return redirect("account-token")
-        new_key = services.api_token_create(user=request.user).key
+        new_key = services.api_token_create(actor=request.user).key
     context = {
         "token": selectors.api_token_get(user=request.user),
         "new_key": new_key,

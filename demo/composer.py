@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import SYSTEM
 from courseware.models import Course, HomeworkTask, Membership
 from courseware.services import (
     course_create,
@@ -63,7 +64,7 @@ def demo_load() -> list[DemoLogin]:
     User = get_user_model()
     passwords = _demo_passwords()
     course = Course.objects.filter(code=COURSE_CODE).first() or course_create(
-        code=COURSE_CODE, title=COURSE_TITLE
+        actor=SYSTEM, code=COURSE_CODE, title=COURSE_TITLE
     )
     logins = []
     for username, first, last, role in DEMO_USERS:
@@ -72,23 +73,23 @@ def demo_load() -> list[DemoLogin]:
         user.email = f"{username}@students.example.edu"
         user.set_password(passwords[username])
         user.save()
-        membership_set(course=course, user=user, role=role)
+        membership_set(actor=SYSTEM, course=course, user=user, role=role)
         logins.append(DemoLogin(username=username, password=passwords[username], role=role))
 
     deck = DEMO_DIR / "decks" / "session-12-transformers.md"
     session = session_import_deck(
-        course=course, source=deck.read_text(encoding="utf-8"), filename=deck.name
+        actor=SYSTEM, course=course, source=deck.read_text(encoding="utf-8"), filename=deck.name
     ).session
     due = timezone.now().replace(hour=23, minute=59, second=0, microsecond=0) + timedelta(days=7)
     tasks = list(HomeworkTask.objects.filter(session=session).order_by("position"))
     for task in tasks:
         if task.due_at is None:
-            homework_due_set(task=task, due_at=due)
+            homework_due_set(actor=SYSTEM, task=task, due_at=due)
     demo_quiz_load(course=course, session=session)
     # A little progress so the instructor's completion grid shows something.
     students = [User.objects.get(username=u) for u, *_, r in DEMO_USERS if r == "student"]
     for student, done_count in zip(students, (2, 1, 0), strict=True):
         for task in tasks[:done_count]:
-            homework_completion_set(task=task, student=student, done=True)
+            homework_completion_set(actor=SYSTEM, task=task, student=student, done=True)
     demo_lab_load(course=course, session=session)
     return logins

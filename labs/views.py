@@ -35,6 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.csv import spreadsheet_cell
 from core.decorators import htmx_login_required
 from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
+from core.forms import form_error_message as _form_error_message
 from core.middleware import is_htmx
 from courseware import selectors as courseware_selectors
 from courseware.models import Membership
@@ -57,10 +58,6 @@ RECENT_ON_LAB_PAGE = 10
 DASHBOARD_PAGE_SIZE = 50
 #: A "Try it" request still unfinished after this long is shown as lost (its worker died).
 TRY_IT_STALE_S = 300
-
-
-def _form_error_message(form) -> str:
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 def _instructor_lab(request: HttpRequest, lab_id: int) -> Lab:

@@ -164,11 +164,6 @@ def quiz_access(*, quiz: Quiz, user, now: datetime | None = None) -> QuizAccess:
 # --- Attempts ---------------------------------------------------------------------------------
 
 
-def attempt_list(*, quiz: Quiz, user) -> QuerySet[Attempt]:
-    """One student's attempts at a quiz, oldest first."""
-    return Attempt.objects.filter(quiz=quiz, user=user).order_by("number")
-
-
 def attempt_get(*, user, attempt_id: int, now: datetime | None = None) -> Attempt:
     """An attempt its owner or an instructor of the course may open. An attempt whose time
     is up is submitted before it is returned, so nobody sees it still "in progress"."""

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.decorators import htmx_login_required
 from core.exceptions import ApplicationError
+from core.forms import form_error_message as _form_error_message
 from core.middleware import is_htmx
 from courseware import selectors as courseware_selectors
 from courseware.models import Course
@@ -79,10 +80,6 @@ def _time_up_message(attempt: Attempt) -> str:
 
 def _attempt_url(name: str, attempt: Attempt) -> str:
     return reverse(name, args=[attempt.pk])
-
-
-def _form_error_message(form) -> str:
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 # --- Quiz list, quiz page ---------------------------------------------------------------------

@@ -4,15 +4,13 @@ confusion-matrix heatmap, fix-it hints per error code and the labs box on a sess
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
 
-import nh3
 from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from markdown_it import MarkdownIt
 
+from core.sanitize import INSTRUCTIONS, markdown_parser
 from courseware.permissions import is_instructor
 from labs import selectors
 from labs.grading.artifact import LABEL_RULE
@@ -20,12 +18,6 @@ from labs.models import Lab
 
 register = template.Library()
 
-BLOCK_TAGS = {
-    "p", "br", "strong", "b", "em", "i", "s", "code", "pre", "kbd", "ul", "ol", "li",
-    "blockquote", "a", "table", "thead", "tbody", "tr", "th", "td", "h1", "h2", "h3", "h4", "h5",
-    "h6", "hr",
-}  # fmt: skip
-URL_SCHEMES = {"http", "https", "mailto"}
 _HEADING = re.compile(r"<(/?)h([1-6])>")
 
 METRIC_LABELS = dict(Lab.Metric.choices)
@@ -52,26 +44,13 @@ ERROR_FIXES = {
 }
 
 
-@cache
-def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
-        ["table", "strikethrough"]
-    )
-
-
 @register.filter
 def lab_md(text: str | None) -> SafeString:
     """A lab's instructions (markdown) as sanitised HTML: raw HTML is escaped, then nh3 keeps
     an allow-list of tags; links get rel=noopener noreferrer nofollow."""
     if not text:
         return mark_safe("")
-    cleaned = nh3.clean(
-        _markdown().render(str(text)),
-        tags=BLOCK_TAGS,
-        attributes={"a": {"href", "title"}},
-        url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
-    )
+    cleaned = INSTRUCTIONS.clean(markdown_parser("table", "strikethrough").render(str(text)))
     # The page's own headings are h1/h2: an instruction's "# Task" becomes an h3, and so on.
     cleaned = _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 2, 6)}>", cleaned)
     return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 with an allow-list

@@ -4,15 +4,13 @@ the quizzes box on a session page."""
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
 from typing import Any
 
-import nh3
 from django import template
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString, mark_safe
-from markdown_it import MarkdownIt
 
+from core.sanitize import INLINE, QUESTION, markdown_parser
 from courseware.permissions import is_instructor
 from quizzes import grading, selectors
 from quizzes.content import QUESTION_TYPE_LABELS
@@ -20,30 +18,7 @@ from quizzes.models import AttemptQuestion
 
 register = template.Library()
 
-BLOCK_TAGS = {
-    "p", "br", "strong", "b", "em", "i", "u", "s", "sub", "sup", "code", "pre", "kbd",
-    "ul", "ol", "li", "blockquote", "a", "span", "div", "table", "thead", "tbody", "tr",
-    "th", "td", "h3", "h4", "h5", "h6", "img", "hr",
-}  # fmt: skip
-ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}}
-URL_SCHEMES = {"http", "https", "mailto"}
 STATE_LABELS = dict(AttemptQuestion.State.choices)
-
-
-@cache
-def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-
-
-def _clean(html: str) -> SafeString:
-    cleaned = nh3.clean(
-        html,
-        tags=BLOCK_TAGS,
-        attributes=ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
-    )
-    return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 with an allow-list
 
 
 @register.filter
@@ -53,14 +28,11 @@ def qtext(text: str | None, text_format: str = "moodle") -> SafeString:
     if not text:
         return mark_safe("")
     if text_format == "markdown":
-        return _clean(_markdown().render(str(text)))
+        return QUESTION.safe(markdown_parser("table").render(str(text)))
     if text_format == "plain":
         return mark_safe(linebreaks(escape(text)))  # noqa: S308 - escaped first
     text = str(text)
-    return _clean(text if "<" in text else linebreaks(text, autoescape=True))
-
-
-INLINE_TAGS = {"strong", "b", "em", "i", "u", "s", "sub", "sup", "code", "kbd", "a", "br", "span"}
+    return QUESTION.safe(text if "<" in text else linebreaks(text, autoescape=True))
 
 
 @register.filter
@@ -71,15 +43,8 @@ def qinline(text: str | None, text_format: str = "moodle") -> SafeString:
     text = str(text)
     if text_format == "plain":
         return mark_safe(escape(text))  # noqa: S308 - escaped
-    html = _markdown().renderInline(text) if text_format == "markdown" else text
-    cleaned = nh3.clean(
-        html,
-        tags=INLINE_TAGS,
-        attributes={"a": {"href", "title"}},
-        url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
-    )
-    return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 with an inline allow-list
+    html = markdown_parser("table").renderInline(text) if text_format == "markdown" else text
+    return INLINE.safe(html)
 
 
 @register.filter

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from core.actors import SYSTEM
 from courseware import services
 from courseware.models import Membership
 from quizzes.demo import demo_quiz_load
@@ -42,7 +43,7 @@ def site(tmp_path, seed_deck_source, deck_image_origins):
     lab, instructor = make_lab(tmp_path)
     course = lab.session.course
     session = services.session_import_deck(
-        course=course, source=seed_deck_source, filename="session-12-transformers.md"
+        actor=SYSTEM, course=course, source=seed_deck_source, filename="session-12-transformers.md"
     ).session
     quiz = demo_quiz_load(course=course, session=session)
     student = MembershipFactory(course=course, role=Membership.Role.STUDENT).user

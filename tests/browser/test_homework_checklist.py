@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.actors import SYSTEM
 from courseware import services
 from courseware.models import HomeworkCompletion, Membership
 from tests.factories import PASSWORD, CourseFactory, MembershipFactory
@@ -15,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def seeded(seed_deck_source):
     course = CourseFactory(code="ICTSS00120", title="Artificial Intelligence Skill Set")
     services.session_import_deck(
-        course=course, source=seed_deck_source, filename="session-12-transformers.md"
+        actor=SYSTEM, course=course, source=seed_deck_source, filename="session-12-transformers.md"
     )
     student = MembershipFactory(course=course, role=Membership.Role.STUDENT).user
     return course, student

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from core.actors import SYSTEM
 from courseware import services
 from courseware.models import Membership
 from quizzes.demo import DEMO_QUIZ_TITLE, demo_quiz_load
@@ -25,7 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def seeded(seed_deck_source):
     course = CourseFactory(code="ICTSS00120", title="Artificial Intelligence Skill Set")
     result = services.session_import_deck(
-        course=course, source=seed_deck_source, filename="session-12-transformers.md"
+        actor=SYSTEM, course=course, source=seed_deck_source, filename="session-12-transformers.md"
     )
     quiz = demo_quiz_load(course=course, session=result.session)
     student = MembershipFactory(course=course, role=Membership.Role.STUDENT).user

@@ -31,7 +31,7 @@ def _fresh_token_throttle():
 @pytest.fixture
 def client(student) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {services.api_token_create(user=student).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {services.api_token_create(actor=student).key}")
     return client
 
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {services.api_token_create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {services.api_token_create(actor=user).key}")
     return client
 
 

@@ -100,7 +100,7 @@ def _archive(size: int) -> SimpleUploadedFile:
 def test_an_over_limit_api_upload_is_a_json_413(small_request_limit, session12, student):
     lab = LabFactory(session=session12)
     client = APIClient()
-    key = courseware_services.api_token_create(user=student).key
+    key = courseware_services.api_token_create(actor=student).key
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 
     response = client.post(

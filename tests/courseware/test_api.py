@@ -24,7 +24,7 @@ def url(name: str, **kwargs) -> str:
 def token_client(user) -> APIClient:
     """A client that authenticates the way the student client does: a token header."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {services.api_token_create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {services.api_token_create(actor=user).key}")
     return client
 
 
@@ -129,7 +129,7 @@ def test_a_non_member_cannot_tell_a_hidden_task_from_a_missing_one(other_student
 
 
 def test_a_token_header_authenticates(student):
-    token = services.api_token_create(user=student)
+    token = services.api_token_create(actor=student)
     client = APIClient()
 
     response = client.get(url("course-list"), HTTP_AUTHORIZATION=f"Token {token.key}")
@@ -140,7 +140,7 @@ def test_a_token_header_authenticates(student):
 
 def test_a_revoked_token_is_rejected(student):
     client = token_client(student)
-    services.api_token_revoke(user=student)
+    services.api_token_revoke(actor=student)
 
     response = client.get(url("course-list"))
 
@@ -149,8 +149,8 @@ def test_a_revoked_token_is_rejected(student):
 
 
 def test_a_replaced_token_stops_working_and_the_new_one_works(student):
-    old = services.api_token_create(user=student)
-    new = services.api_token_create(user=student)
+    old = services.api_token_create(actor=student)
+    new = services.api_token_create(actor=student)
     client = APIClient()
 
     old_response = client.get(url("course-list"), HTTP_AUTHORIZATION=f"Token {old.key}")
@@ -336,8 +336,8 @@ def test_an_instructor_gets_the_speaker_notes_and_no_completion_state(
 def test_completed_shows_only_my_own_ticks(student, session12, course):
     first, second = session12.homework.order_by("position")
     classmate = MembershipFactory(course=course, role=Membership.Role.STUDENT).user
-    services.homework_completion_set(task=first, student=classmate, done=True)
-    services.homework_completion_set(task=second, student=student, done=True)
+    services.homework_completion_set(actor=classmate, task=first, done=True)
+    services.homework_completion_set(actor=student, task=second, done=True)
 
     response = token_client(student).get(url("session-detail", code=course.code, number=12))
 
@@ -369,7 +369,7 @@ def test_put_ticks_a_task_and_is_idempotent(student, task):
 
 
 def test_delete_unticks_a_task_and_is_idempotent(student, task):
-    services.homework_completion_set(task=task, student=student, done=True)
+    services.homework_completion_set(actor=student, task=task, done=True)
     client = token_client(student)
     path = url("homework-completion", task_id=task.pk)
 
@@ -383,8 +383,8 @@ def test_delete_unticks_a_task_and_is_idempotent(student, task):
 
 def test_unticking_leaves_classmates_ticks_alone(student, task, course):
     classmate = MembershipFactory(course=course, role=Membership.Role.STUDENT).user
-    services.homework_completion_set(task=task, student=classmate, done=True)
-    services.homework_completion_set(task=task, student=student, done=True)
+    services.homework_completion_set(actor=classmate, task=task, done=True)
+    services.homework_completion_set(actor=student, task=task, done=True)
 
     token_client(student).delete(url("homework-completion", task_id=task.pk))
 
@@ -415,10 +415,10 @@ def test_instructors_see_who_ticked_a_task(instructor, task, course):
         course=course, user=UserFactory(username="bob", first_name="", last_name="")
     ).user
     MembershipFactory(course=course)  # a student who has not ticked it
-    services.homework_completion_set(task=task, student=ada, done=True)
-    services.homework_completion_set(task=task, student=bob, done=True)
+    services.homework_completion_set(actor=ada, task=task, done=True)
+    services.homework_completion_set(actor=bob, task=task, done=True)
     other_task = task.session.homework.get(position=2)
-    services.homework_completion_set(task=other_task, student=ada, done=True)
+    services.homework_completion_set(actor=ada, task=other_task, done=True)
 
     response = token_client(instructor).get(url("homework-completion-list", task_id=task.pk))
 
@@ -461,7 +461,7 @@ def test_a_username_and_password_get_a_working_token(student):
 
 
 def test_asking_again_returns_the_same_token(student):
-    existing = services.api_token_create(user=student)
+    existing = services.api_token_create(actor=student)
     credentials = {"username": student.username, "password": PASSWORD}
 
     keys = [

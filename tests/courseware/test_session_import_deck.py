@@ -2,6 +2,7 @@
 
 import pytest
 
+from core.actors import SYSTEM
 from courseware.decks import DeckError
 from courseware.models import HomeworkCompletion, HomeworkTask, LearningObjective, Session
 from courseware.services import session_import_deck
@@ -27,7 +28,7 @@ def row_counts() -> dict[str, int]:
 @pytest.fixture
 def imported(course, seed_deck_source):
     return session_import_deck(
-        course=course, source=seed_deck_source, filename="session-12-transformers.md"
+        actor=SYSTEM, course=course, source=seed_deck_source, filename="session-12-transformers.md"
     )
 
 
@@ -61,7 +62,7 @@ def test_reimport_updates_in_place_and_keeps_completions(
     HomeworkCompletion.objects.create(task_id=task_ids[0], student=student)
     before = row_counts()
 
-    again = session_import_deck(course=course, source=seed_deck_source)
+    again = session_import_deck(actor=SYSTEM, course=course, source=seed_deck_source)
 
     assert again.created is False
     assert again.summary.startswith("Updated ICTSS00120 session 12")
@@ -80,7 +81,7 @@ def test_reimport_with_a_changed_task_updates_its_text(course, imported, seed_de
         "2. Load three models from the Hugging Face Model Hub.",
     )
 
-    session_import_deck(course=course, source=changed)
+    session_import_deck(actor=SYSTEM, course=course, source=changed)
 
     second.refresh_from_db()
     assert second.text == "Load three models from the Hugging Face Model Hub."
@@ -91,7 +92,9 @@ def test_reimport_with_fewer_tasks_deletes_the_surplus(course, student, imported
     third = HomeworkTask.objects.get(session=imported.session, position=3)
     HomeworkCompletion.objects.create(task=third, student=student)
 
-    result = session_import_deck(course=course, source=read_deck("session-12-two-tasks.md"))
+    result = session_import_deck(
+        actor=SYSTEM, course=course, source=read_deck("session-12-two-tasks.md")
+    )
 
     session = result.session
     assert session.pk == imported.session.pk
@@ -112,7 +115,7 @@ def test_broken_deck_writes_nothing(course, imported, deck_name):
     before = row_counts()
 
     with pytest.raises(DeckError):
-        session_import_deck(course=course, source=read_deck(deck_name))
+        session_import_deck(actor=SYSTEM, course=course, source=read_deck(deck_name))
 
     assert row_counts() == before
     session = Session.objects.get(pk=imported.session.pk)
@@ -123,7 +126,7 @@ def test_broken_deck_writes_nothing(course, imported, deck_name):
 def test_same_number_in_another_course_is_a_separate_session(
     course, other_course, imported, seed_deck_source
 ):
-    other = session_import_deck(course=other_course, source=seed_deck_source)
+    other = session_import_deck(actor=SYSTEM, course=other_course, source=seed_deck_source)
 
     assert other.created is True
     assert other.session.pk != imported.session.pk

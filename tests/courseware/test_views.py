@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from core.actors import SYSTEM
 from courseware import selectors, services
 from courseware.models import HomeworkCompletion, HomeworkTask, Membership, Session
 from tests.conftest import FIXTURES
@@ -171,8 +172,8 @@ def test_home_lists_courses_and_upcoming_homework(client, course, student, sessi
     other = CourseFactory(code="ML200", title="Machine Learning Ops")
     MembershipFactory(course=other, user=student, role=Membership.Role.INSTRUCTOR)
     overdue = _task(session12, 1)
-    services.homework_due_set(task=overdue, due_at=timezone.now() - timedelta(days=1))
-    services.homework_completion_set(task=_task(session12, 2), student=student, done=True)
+    services.homework_due_set(actor=SYSTEM, task=overdue, due_at=timezone.now() - timedelta(days=1))
+    services.homework_completion_set(actor=student, task=_task(session12, 2), done=True)
     client.force_login(student)
 
     html = client.get(reverse("home")).content.decode()
@@ -189,8 +190,8 @@ def test_home_lists_courses_and_upcoming_homework(client, course, student, sessi
 def test_home_lists_dated_homework_soonest_first_then_undated(client, student, session12):
     sooner = HomeworkTaskFactory(session=session12, position=3, text="Read chapter 9.")
     later, undated = _task(session12, 1), _task(session12, 2)
-    services.homework_due_set(task=later, due_at=timezone.now() + timedelta(days=5))
-    services.homework_due_set(task=sooner, due_at=timezone.now() + timedelta(days=1))
+    services.homework_due_set(actor=SYSTEM, task=later, due_at=timezone.now() + timedelta(days=5))
+    services.homework_due_set(actor=SYSTEM, task=sooner, due_at=timezone.now() + timedelta(days=1))
     client.force_login(student)
 
     html = client.get(reverse("home")).content.decode()
@@ -217,7 +218,7 @@ def test_home_for_instructor_has_no_homework_section(client, instructor, session
 
 
 def test_course_page_student_sees_sessions_and_progress_but_no_grid(client, student, session12):
-    services.homework_completion_set(task=_task(session12, 1), student=student, done=True)
+    services.homework_completion_set(actor=student, task=_task(session12, 1), done=True)
     client.force_login(student)
     html = client.get(reverse("course-detail", args=["ICTSS00120"])).content.decode()
     assert "Introduction to Transformers" in html
@@ -228,7 +229,7 @@ def test_course_page_student_sees_sessions_and_progress_but_no_grid(client, stud
 
 
 def test_course_page_instructor_sees_grid_and_import(client, instructor, student, session12):
-    services.homework_completion_set(task=_task(session12, 2), student=student, done=True)
+    services.homework_completion_set(actor=student, task=_task(session12, 2), done=True)
     client.force_login(instructor)
     response = client.get(reverse("course-detail", args=["ICTSS00120"]))
     html = response.content.decode()
@@ -257,7 +258,7 @@ def test_session_page_for_student(client, student, session12):
 def test_session_page_for_instructor(client, instructor, student, session12):
     session12.speaker_notes = [{"slide": 1, "text": "Secret instructor hint"}]
     session12.save()
-    services.homework_completion_set(task=_task(session12, 1), student=student, done=True)
+    services.homework_completion_set(actor=student, task=_task(session12, 1), done=True)
     client.force_login(instructor)
     html = client.get(reverse("session-detail", args=["ICTSS00120", 12])).content.decode()
     assert "Secret instructor hint" in html
@@ -277,7 +278,9 @@ def test_session_page_renders_inline_markdown_safely(client, student, course):
 
 
 def test_session_page_shows_due_dates(client, student, session12):
-    services.homework_due_set(task=_task(session12), due_at=timezone.now() + timedelta(days=3))
+    services.homework_due_set(
+        actor=SYSTEM, task=_task(session12), due_at=timezone.now() + timedelta(days=3)
+    )
     client.force_login(student)
     html = client.get(reverse("session-detail", args=["ICTSS00120", 12])).content.decode()
     assert "Due " in html and "No due date" in html
@@ -434,9 +437,11 @@ def test_deck_import_preview_then_confirm(client, instructor, seed_deck_source):
 def test_deck_reimport_preview_says_update_and_completions_kept(
     client, course, instructor, student, seed_deck_source
 ):
-    session = services.session_import_deck(course=course, source=seed_deck_source).session
+    session = services.session_import_deck(
+        actor=SYSTEM, course=course, source=seed_deck_source
+    ).session
     for task in session.homework.all():
-        services.homework_completion_set(task=task, student=student, done=True)
+        services.homework_completion_set(actor=student, task=task, done=True)
     client.force_login(instructor)
 
     two_tasks = (FIXTURES / "decks" / "session-12-two-tasks.md").read_text(encoding="utf-8")
@@ -542,7 +547,7 @@ def test_token_create_shows_key_once_and_replaces_old(client, student):
 
 
 def test_token_revoke(client, student):
-    services.api_token_create(user=student)
+    services.api_token_create(actor=student)
     client.force_login(student)
     response = client.post(reverse("account-token"), {"action": "revoke"}, follow=True)
     assert not Token.objects.filter(user=student).exists()

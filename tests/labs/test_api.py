@@ -39,7 +39,7 @@ def url(name: str, **kwargs) -> str:
 def token_client(user) -> APIClient:
     """A client that authenticates the way the student client does: a token header."""
     client = APIClient()
-    key = courseware_services.api_token_create(user=user).key
+    key = courseware_services.api_token_create(actor=user).key
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
@@ -401,7 +401,7 @@ def test_failures_on_our_side_do_not_count_towards_the_quota(lab, student):
 def test_concurrent_uploads_never_exceed_the_quota(lab, student, task_queue):
     lab.daily_quota = 2
     lab.save(update_fields=["daily_quota"])
-    key = courseware_services.api_token_create(user=student).key
+    key = courseware_services.api_token_create(actor=student).key
     attempts = 6
     barrier = threading.Barrier(attempts)
     statuses: list[int] = []

@@ -43,7 +43,7 @@ def model_folder(root: Path, *, weights: str = "model.safetensors") -> Path:
 
 @pytest.fixture
 def token(student) -> str:
-    return courseware_services.api_token_create(user=student).key
+    return courseware_services.api_token_create(actor=student).key
 
 
 def client_command(folder: Path, lab, server: str) -> list[str]:

@@ -58,7 +58,7 @@ def url(name: str, **kwargs) -> str:
 def token_client(user) -> APIClient:
     client = APIClient()
     client.credentials(
-        HTTP_AUTHORIZATION=f"Token {courseware_services.api_token_create(user=user).key}"
+        HTTP_AUTHORIZATION=f"Token {courseware_services.api_token_create(actor=user).key}"
     )
     return client
 

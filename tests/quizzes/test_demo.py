@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from core.actors import SYSTEM
 from courseware.services import session_import_deck
 from quizzes import selectors, services
 from quizzes.demo import DEMO_QUIZ_TITLE, demo_quiz_load
@@ -11,7 +12,7 @@ from quizzes.models import Question, Quiz
 
 
 def test_demo_quiz_covers_the_deck_and_reloads_without_copies(course, seed_deck_source, student):
-    session = session_import_deck(course=course, source=seed_deck_source).session
+    session = session_import_deck(actor=SYSTEM, course=course, source=seed_deck_source).session
 
     quiz = demo_quiz_load(course=course, session=session)
     again = demo_quiz_load(course=course, session=session)

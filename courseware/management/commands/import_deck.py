@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from core.actors import SYSTEM
 from courseware.decks import DeckError, parse_deck
 from courseware.models import Course
 from courseware.services import course_create, session_import_deck
@@ -37,7 +38,9 @@ class Command(BaseCommand):
             deck = parse_deck(source)
             with transaction.atomic():
                 target = _course(course.strip(), create=create_course, title=deck.course_title)
-                result = session_import_deck(course=target, source=source, filename=deck_path.name)
+                result = session_import_deck(
+                    actor=SYSTEM, course=target, source=source, filename=deck_path.name
+                )
         except DeckError as exc:
             raise CommandError(f"{deck_path}: {exc.message}") from exc
         except ValidationError as exc:
@@ -68,4 +71,4 @@ def _course(code: str, *, create: bool, title: str | None) -> Course:
         raise CommandError(
             f"Course {code} does not exist: create it in the admin or pass --create-course"
         )
-    return course_create(code=code, title=title or code)
+    return course_create(actor=SYSTEM, code=code, title=title or code)
