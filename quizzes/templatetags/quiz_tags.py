@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
 from courseware.permissions import is_instructor
-from quizzes import grading, selectors
+from quizzes import grading, qtypes, selectors
 from quizzes.content import QUESTION_TYPE_LABELS
 from quizzes.models import AttemptQuestion
 
@@ -85,6 +85,13 @@ def qinline(text: str | None, text_format: str = "moodle") -> SafeString:
 @register.filter
 def qtype_label(qtype: str) -> str:
     return QUESTION_TYPE_LABELS.get(qtype, qtype)
+
+
+@register.filter
+def qtype_template(qtype: str) -> str:
+    """The template of a question type's inputs and review (`{% include q.type|qtype_template
+    with mode="answer" %}` or `mode="review"`)."""
+    return qtypes.get(qtype).template
 
 
 @register.filter
