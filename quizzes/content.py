@@ -14,16 +14,20 @@ Common keys: `type`, `name`, `text`, `format`, `general_feedback`, `default_mark
   matches anything (GIFT's `~#feedback for any other answer`)
 - matching: `pairs` [{question, answer}]; a pair with an empty question is a distractor
 - essay, description: no extra keys
+
+Each type's keys are checked by its plug-in's `validate` (quizzes.qtypes); this module
+checks the common keys and dispatches.
 """
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
 from typing import Any
 
-from core.exceptions import ApplicationError
+from quizzes import qtypes
+from quizzes.qtypes.base import ContentError, is_number, text
 
+# The type codes the GIFT and Aiken parsers produce and the services test for; every other
+# module asks the plug-in (quizzes.qtypes) instead of comparing codes.
 SINGLE_CHOICE = "single_choice"
 MULTIPLE_CHOICE = "multiple_choice"
 TRUE_FALSE = "true_false"
@@ -33,54 +37,10 @@ MATCHING = "matching"
 ESSAY = "essay"
 DESCRIPTION = "description"
 
-QUESTION_TYPES = (
-    SINGLE_CHOICE,
-    MULTIPLE_CHOICE,
-    TRUE_FALSE,
-    SHORT_ANSWER,
-    NUMERICAL,
-    MATCHING,
-    ESSAY,
-    DESCRIPTION,
-)
-QUESTION_TYPE_LABELS = {
-    SINGLE_CHOICE: "Single choice",
-    MULTIPLE_CHOICE: "Multiple choice",
-    TRUE_FALSE: "True/false",
-    SHORT_ANSWER: "Short answer",
-    NUMERICAL: "Numerical",
-    MATCHING: "Matching",
-    ESSAY: "Essay",
-    DESCRIPTION: "Description",
-}
-CHOICE_TYPES = (SINGLE_CHOICE, MULTIPLE_CHOICE)
+QUESTION_TYPES = tuple(qtypes.REGISTRY)
+QUESTION_TYPE_LABELS = {code: plugin.label for code, plugin in qtypes.REGISTRY.items()}
 TEXT_FORMATS = ("moodle", "html", "plain", "markdown")
-# Fractions are stored rounded so 33.33333% written out and read back is the same number.
-FRACTION_DIGITS = 7
-# Moodle's grade options (question_bank::fraction_options): a weight within
-# GRADE_OPTION_SLACK of one of them, or of its negative, is stored as that exact option, as
-# Moodle's importer does (match_grade_options), so three answers at 33.33333% add up to
-# exactly 1 and not 0.9999999.
-MOODLE_GRADE_OPTIONS = tuple(
-    Fraction(n, d)
-    for n, d in (
-        (1, 1), (9, 10), (5, 6), (4, 5), (3, 4), (7, 10), (2, 3), (3, 5), (1, 2), (2, 5),
-        (1, 3), (3, 10), (1, 4), (1, 5), (1, 6), (1, 7), (1, 8), (1, 9), (1, 10), (1, 20),
-        (0, 1),
-    )
-)  # fmt: skip
-GRADE_OPTION_SLACK = 0.00001
 NAME_MAX = 255
-# Positive weights of a multiple-choice question must reach 100%, within Moodle's slack for
-# thirds written as 33.33333%.
-_SUM_SLACK = 1e-3
-
-
-class ContentError(ApplicationError):
-    """A question's content breaks the schema. `message` says what and how to fix it."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("invalid_question", message)
 
 
 def default_name(text: str) -> str:
@@ -98,17 +58,18 @@ def validate_content(content: dict[str, Any]) -> dict[str, Any]:
         raise ContentError(
             f"Unknown question type {qtype!r}: use one of {', '.join(QUESTION_TYPES)}."
         )
-    text = _text(content.get("text", ""), "text")
-    if not text and qtype != DESCRIPTION:
+    plugin = qtypes.get(qtype)
+    question_text = text(content.get("text", ""), "text")
+    if not question_text and plugin.answerable:
         raise ContentError("The question has no text.")
     fmt = content.get("format", "moodle") or "moodle"
     if fmt not in TEXT_FORMATS:
         raise ContentError(f"Unknown text format {fmt!r}: use one of {', '.join(TEXT_FORMATS)}.")
-    name = _text(content.get("name", ""), "name") or default_name(text)
+    name = text(content.get("name", ""), "name") or default_name(question_text)
     if len(name) > NAME_MAX:
         raise ContentError(f"The question name is longer than {NAME_MAX} characters.")
-    default_mark = 0.0 if qtype == DESCRIPTION else content.get("default_mark", 1.0)
-    if not _is_number(default_mark) or default_mark < 0:
+    default_mark = content.get("default_mark", 1.0) if plugin.answerable else 0.0
+    if not is_number(default_mark) or default_mark < 0:
         raise ContentError("The default mark must be a number of at least 0.")
     tags = content.get("tags", []) or []
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
@@ -116,187 +77,15 @@ def validate_content(content: dict[str, Any]) -> dict[str, Any]:
     normal: dict[str, Any] = {
         "type": qtype,
         "name": name,
-        "text": text,
+        "text": question_text,
         "format": fmt,
-        "general_feedback": _text(content.get("general_feedback", ""), "general feedback"),
+        "general_feedback": text(content.get("general_feedback", ""), "general feedback"),
         "default_mark": float(default_mark),
-        "idnumber": _text(content.get("idnumber", ""), "idnumber"),
+        "idnumber": text(content.get("idnumber", ""), "idnumber"),
         "tags": [t.strip() for t in tags],
     }
-    normal.update(_TYPE_VALIDATORS[qtype](content))
+    normal.update(plugin.validate(content))
     return normal
-
-
-def _text(value: Any, what: str) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ContentError(f"The {what} must be text.")
-    return value.strip()
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def match_grade_option(fraction: float) -> float | None:
-    """The Moodle grade option (or its negative) within GRADE_OPTION_SLACK of `fraction`,
-    as a float; None when there is none."""
-    for option in MOODLE_GRADE_OPTIONS:
-        for signed in (option, -option):
-            if abs(fraction - float(signed)) < GRADE_OPTION_SLACK:
-                return float(signed)
-    return None
-
-
-def _fraction(value: Any, where: str) -> float:
-    if not _is_number(value) or not -1 <= value <= 1:
-        raise ContentError(f"{where}: the weight must be between -100% and 100%.")
-    option = match_grade_option(float(value))
-    return option if option is not None else round(float(value), FRACTION_DIGITS)
-
-
-def _answers(content: dict, *, minimum: int) -> list[dict]:
-    answers = content.get("answers")
-    if not isinstance(answers, list) or len(answers) < minimum:
-        raise ContentError(f"This question needs at least {minimum} answer(s).")
-    if not all(isinstance(a, dict) for a in answers):
-        raise ContentError("Each answer must be an object.")
-    return answers
-
-
-def _choice(content: dict) -> dict:
-    answers = []
-    for i, raw in enumerate(_answers(content, minimum=2), start=1):
-        text = _text(raw.get("text", ""), f"answer {i}")
-        if not text:
-            raise ContentError(f"Answer {i} is empty.")
-        answers.append(
-            {
-                "text": text,
-                "fraction": _fraction(raw.get("fraction", 0), f"Answer {i}"),
-                "feedback": _text(raw.get("feedback", ""), f"answer {i} feedback"),
-            }
-        )
-    fractions = [a["fraction"] for a in answers]
-    if content["type"] == SINGLE_CHOICE:
-        if max(fractions) < 1:
-            raise ContentError("A single-choice question needs an answer worth 100% ('=').")
-    else:
-        positive = sum(f for f in fractions if f > 0)
-        if positive <= 0:
-            raise ContentError(
-                "A multiple-choice question needs answers with positive weights (~%50%...)."
-            )
-        if positive < 1 - _SUM_SLACK:
-            raise ContentError(
-                f"The positive weights add up to {positive * 100:g}%: they must add up to 100% "
-                "so a student who picks every right answer gets full marks."
-            )
-    return {"answers": answers}
-
-
-def _true_false(content: dict) -> dict:
-    correct = content.get("correct")
-    if not isinstance(correct, bool):
-        raise ContentError("A true/false question needs `correct` set to true or false.")
-    return {
-        "correct": correct,
-        "feedback_true": _text(content.get("feedback_true", ""), "feedback for True"),
-        "feedback_false": _text(content.get("feedback_false", ""), "feedback for False"),
-    }
-
-
-def _short_answer(content: dict) -> dict:
-    answers = []
-    for i, raw in enumerate(_answers(content, minimum=1), start=1):
-        text = _text(raw.get("text", ""), f"answer {i}")
-        if not text:
-            raise ContentError(f"Answer {i} is empty.")
-        answers.append(
-            {
-                "text": text,
-                "fraction": _fraction(raw.get("fraction", 1), f"Answer {i}"),
-                "feedback": _text(raw.get("feedback", ""), f"answer {i} feedback"),
-            }
-        )
-    if max(a["fraction"] for a in answers) < 1:
-        raise ContentError("A short-answer question needs an answer worth 100%.")
-    return {"answers": answers, "case_sensitive": bool(content.get("case_sensitive", False))}
-
-
-def _numerical(content: dict) -> dict:
-    raw_answers = _answers(content, minimum=1)
-    answers = []
-    for i, raw in enumerate(raw_answers, start=1):
-        value = raw.get("value")
-        feedback = _text(raw.get("feedback", ""), f"answer {i} feedback")
-        if value is None:
-            if i != len(raw_answers):
-                raise ContentError("The catch-all numerical answer must be the last one.")
-            answers.append({"value": None, "tolerance": 0.0, "fraction": 0.0, "feedback": feedback})
-            continue
-        tolerance = raw.get("tolerance", 0)
-        if not _is_number(value):
-            raise ContentError(f"Answer {i}: the value must be a number.")
-        if not _is_number(tolerance) or tolerance < 0:
-            raise ContentError(f"Answer {i}: the tolerance must be a number of at least 0.")
-        answers.append(
-            {
-                "value": float(value),
-                "tolerance": float(tolerance),
-                "fraction": _fraction(raw.get("fraction", 1), f"Answer {i}"),
-                "feedback": feedback,
-            }
-        )
-    if max(a["fraction"] for a in answers) < 1:
-        raise ContentError("A numerical question needs an answer worth 100%.")
-    return {"answers": answers}
-
-
-def _matching(content: dict) -> dict:
-    pairs = content.get("pairs")
-    if not isinstance(pairs, list) or not all(isinstance(p, dict) for p in pairs):
-        raise ContentError("A matching question needs `pairs`.")
-    normal = []
-    for i, raw in enumerate(pairs, start=1):
-        answer = _text(raw.get("answer", ""), f"pair {i} answer")
-        if not answer:
-            raise ContentError(f"Pair {i} has no answer after '->'.")
-        normal.append({"question": _text(raw.get("question", ""), f"pair {i}"), "answer": answer})
-    if sum(1 for p in normal if p["question"]) < 2:
-        raise ContentError("A matching question needs at least two pairs ('=item -> match').")
-    return {"pairs": normal}
-
-
-def _nothing(content: dict) -> dict:
-    return {}
-
-
-_TYPE_VALIDATORS = {
-    SINGLE_CHOICE: _choice,
-    MULTIPLE_CHOICE: _choice,
-    TRUE_FALSE: _true_false,
-    SHORT_ANSWER: _short_answer,
-    NUMERICAL: _numerical,
-    MATCHING: _matching,
-    ESSAY: _nothing,
-    DESCRIPTION: _nothing,
-}
-
-
-def matching_choices(content: dict) -> list[str]:
-    """The answers a matching question offers: each distinct answer text once, in order of
-    first appearance (two items may share an answer, as in Moodle)."""
-    seen: dict[str, None] = {}
-    for pair in content["pairs"]:
-        seen.setdefault(pair["answer"], None)
-    return list(seen)
-
-
-def matching_stems(content: dict) -> list[int]:
-    """Indexes of the pairs that are items to match (not distractors)."""
-    return [i for i, pair in enumerate(content["pairs"]) if pair["question"]]
 
 
 def compatible_for_regrade(old: dict, new: dict) -> str | None:
@@ -304,11 +93,4 @@ def compatible_for_regrade(old: dict, new: dict) -> str | None:
     stored response and answer order refer to answers by position."""
     if old["type"] != new["type"]:
         return "the question type changed"
-    if old["type"] in CHOICE_TYPES and len(old["answers"]) != len(new["answers"]):
-        return "the number of answers changed"
-    if old["type"] == MATCHING and (
-        matching_stems(old) != matching_stems(new)
-        or len(matching_choices(old)) != len(matching_choices(new))
-    ):
-        return "the items or answers to match changed"
-    return None
+    return qtypes.get(old["type"]).regrade_blocker(old, new)

@@ -19,18 +19,8 @@ from django.template.defaultfilters import filesizeformat
 
 from core.exceptions import ApplicationError
 from courseware.models import Session
-from quizzes.content import (
-    DESCRIPTION,
-    ESSAY,
-    MATCHING,
-    MULTIPLE_CHOICE,
-    NUMERICAL,
-    SHORT_ANSWER,
-    SINGLE_CHOICE,
-    TRUE_FALSE,
-)
+from quizzes import qtypes
 from quizzes.models import Question, QuestionCategory, Quiz
-from quizzes.presentation import ESSAY_TEXT_MAX, SHORT_TEXT_MAX
 from quizzes.review import (
     CLOSED,
     DURING,
@@ -58,36 +48,11 @@ class AttemptAnswersForm(forms.Form):
 
     def __init__(self, questions: list[dict[str, Any]], data=None) -> None:
         super().__init__(data)
-        self.questions = [q for q in questions if q["type"] != DESCRIPTION]
+        self.questions = [q for q in questions if qtypes.get(q["type"]).answerable]
         for q in self.questions:
-            slot, qtype = q["slot"], q["type"]
-            choices = [(str(c["id"]), c["text"]) for c in q.get("choices", [])]
-            if qtype == SINGLE_CHOICE:
-                self.fields[field_name(slot, "choice")] = forms.ChoiceField(
-                    choices=choices, required=False
-                )
-            elif qtype == MULTIPLE_CHOICE:
-                self.fields[field_name(slot, "choices")] = forms.MultipleChoiceField(
-                    choices=choices, required=False
-                )
-            elif qtype == TRUE_FALSE:
-                self.fields[field_name(slot, "value")] = forms.ChoiceField(
-                    choices=[("true", "True"), ("false", "False")], required=False
-                )
-            elif qtype == NUMERICAL:
-                self.fields[field_name(slot, "value")] = forms.CharField(
-                    required=False, max_length=100
-                )
-            elif qtype in (SHORT_ANSWER, ESSAY):
-                limit = SHORT_TEXT_MAX if qtype == SHORT_ANSWER else ESSAY_TEXT_MAX
-                self.fields[field_name(slot, "text")] = forms.CharField(
-                    required=False, max_length=limit, strip=False
-                )
-            elif qtype == MATCHING:
-                for item in q["items"]:
-                    self.fields[field_name(slot, f"match-{item['id']}")] = forms.ChoiceField(
-                        choices=[("", "Choose…"), *choices], required=False
-                    )
+            # Each type names its own fields (quizzes.qtypes: form_fields).
+            for key, field in qtypes.get(q["type"]).form_fields(q).items():
+                self.fields[field_name(q["slot"], key)] = field
 
     def responses(self) -> dict[int, Any]:
         """{slot: response or None}; ApplicationError `invalid_response` if a field is bad."""
@@ -100,29 +65,14 @@ class AttemptAnswersForm(forms.Form):
         data = self.cleaned_data
         result: dict[int, Any] = {}
         for q in self.questions:
-            slot, qtype = q["slot"], q["type"]
-            if qtype == SINGLE_CHOICE:
-                value = data[field_name(slot, "choice")]
-                result[slot] = {"choice": int(value)} if value != "" else None
-            elif qtype == MULTIPLE_CHOICE:
-                picked = [int(v) for v in data[field_name(slot, "choices")]]
-                result[slot] = {"choices": picked} if picked else None
-            elif qtype == TRUE_FALSE:
-                value = data[field_name(slot, "value")]
-                result[slot] = {"value": value == "true"} if value else None
-            elif qtype == NUMERICAL:
-                value = data[field_name(slot, "value")].strip()
-                result[slot] = {"value": value} if value else None
-            elif qtype in (SHORT_ANSWER, ESSAY):
-                text = data[field_name(slot, "text")]
-                result[slot] = {"text": text} if text.strip() else None
-            elif qtype == MATCHING:
-                matches = {}
-                for item in q["items"]:
-                    value = data[field_name(slot, f"match-{item['id']}")]
-                    if value != "":
-                        matches[str(item["id"])] = int(value)
-                result[slot] = {"matches": matches} if matches else None
+            plugin = qtypes.get(q["type"])
+            prefix = field_name(q["slot"], "")
+            cleaned = {
+                name.removeprefix(prefix): value
+                for name, value in data.items()
+                if name.startswith(prefix)
+            }
+            result[q["slot"]] = plugin.form_response(q, cleaned)
         return result
 
 

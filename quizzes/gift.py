@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from itertools import pairwise
 from typing import Any
 
+from quizzes import qtypes
 from quizzes.content import (
     DESCRIPTION,
     ESSAY,
@@ -41,6 +42,7 @@ from quizzes.content import (
     validate_content,
 )
 from quizzes.parsing import ParsedQuestion, Problem, QuestionFileError
+from quizzes.qtypes.base import gift_escape, gift_number
 
 # Escaped characters become private-use placeholders while the block is taken apart, so an
 # escaped `=` is never a separator; they are turned back into characters at the end.
@@ -435,73 +437,7 @@ def _numerical(answer: str, at: int) -> dict[str, Any]:
     return {"type": NUMERICAL, "answers": answers}
 
 
-# --- Export ---------------------------------------------------------------------------------
-
-
-def _escape(text: str) -> str:
-    out = text.replace("\\", "\\\\")
-    for ch in "~=#{}:":
-        out = out.replace(ch, "\\" + ch)
-    return out.replace("\r", "").replace("\n", "\\n")
-
-
-def _num(value: float) -> str:
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
-
-
-def _weight_text(fraction: float) -> str:
-    return f"%{_num(round(fraction * 100, 5))}%"
-
-
-def _feedback(text: str) -> str:
-    return f"#{_escape(text)}" if text else ""
-
-
-def _answer_block(content: dict[str, Any]) -> str | None:
-    qtype = content["type"]
-    if qtype == DESCRIPTION:
-        return None
-    lines: list[str] = []
-    if qtype in (SINGLE_CHOICE, MULTIPLE_CHOICE):
-        for a in content["answers"]:
-            if qtype == SINGLE_CHOICE and a["fraction"] == 1:
-                mark = "="
-            elif a["fraction"] == 0:
-                mark = "~"
-            else:
-                mark = "~" + _weight_text(a["fraction"])
-            lines.append(f"{mark}{_escape(a['text'])}{_feedback(a['feedback'])}")
-    elif qtype == SHORT_ANSWER:
-        for a in content["answers"]:
-            weight = "" if a["fraction"] == 1 else _weight_text(a["fraction"])
-            lines.append(f"={weight}{_escape(a['text'])}{_feedback(a['feedback'])}")
-    elif qtype == NUMERICAL:
-        for a in content["answers"]:
-            if a["value"] is None:
-                lines.append(f"~#{_escape(a['feedback'])}")
-                continue
-            weight = "" if a["fraction"] == 1 else _weight_text(a["fraction"])
-            lines.append(
-                f"={weight}{_num(a['value'])}:{_num(a['tolerance'])}{_feedback(a['feedback'])}"
-            )
-    elif qtype == MATCHING:
-        for p in content["pairs"]:
-            lines.append(f"={_escape(p['question'])} -> {_escape(p['answer'])}")
-    elif qtype == TRUE_FALSE:
-        right = content["feedback_true"] if content["correct"] else content["feedback_false"]
-        wrong = content["feedback_false"] if content["correct"] else content["feedback_true"]
-        value = "TRUE" if content["correct"] else "FALSE"
-        tail = f"#{_escape(wrong)}#{_escape(right)}" if right else _feedback(wrong)
-        lines.append(value + tail)
-    if content["general_feedback"]:
-        lines.append("####" + _escape(content["general_feedback"]))
-    if qtype == NUMERICAL:
-        return "{#\n" + "".join(f"\t{line}\n" for line in lines) + "}"
-    if qtype in (ESSAY, TRUE_FALSE):
-        return "{" + "".join(lines) + "}"
-    return "{\n" + "".join(f"\t{line}\n" for line in lines) + "}"
+# --- Export: each type writes its own answer block (its plug-in's `gift_block`) ---------------
 
 
 def export_question(content: dict[str, Any]) -> str:
@@ -511,22 +447,22 @@ def export_question(content: dict[str, Any]) -> str:
         meta.append(f"[id:{content['idnumber'].replace(']', chr(92) + ']')}]")
     # `]` inside [id:…] and [tag:…] is written `\]`, as Moodle's importer reads it.
     meta.extend(f"[tag:{tag.replace(']', chr(92) + ']')}]" for tag in content.get("tags", []))
-    if content["type"] not in (DESCRIPTION,) and content.get("default_mark", 1.0) != 1.0:
-        meta.append(f"[mark:{_num(float(content['default_mark']))}]")
+    if qtypes.get(content["type"]).answerable and content.get("default_mark", 1.0) != 1.0:
+        meta.append(f"[mark:{gift_number(float(content['default_mark']))}]")
     if content.get("case_sensitive"):
         meta.append("[case-sensitive]")
     out = [f"// {' '.join(meta)}"] if meta else []
     fmt = "" if content["format"] == "moodle" else f"[{content['format']}]"
-    head = f"::{_escape(content['name'])}::{fmt}"
-    block = _answer_block(content)
+    head = f"::{gift_escape(content['name'])}::{fmt}"
+    block = qtypes.get(content["type"]).gift_block(content)
     text = content["text"]
     if block is None:
-        out.append(head + _escape(text))
+        out.append(head + gift_escape(text))
     elif BLANK in text and text.split(BLANK, 1)[1]:
         before, after = text.split(BLANK, 1)
-        out.append(f"{head}{_escape(before)}{block}{_escape(after)}")
+        out.append(f"{head}{gift_escape(before)}{block}{gift_escape(after)}")
     else:
-        out.append(f"{head}{_escape(text)}{block}")
+        out.append(f"{head}{gift_escape(text)}{block}")
     return "\n".join(out)
 
 

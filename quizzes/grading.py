@@ -9,30 +9,18 @@ question's own order, see quizzes.presentation):
 - matching {"matches": {"<pair index>": choice index}}; essay {"text": str}
 
 Every fraction is clamped to [0, 1]: negative weights can cancel credit within a question
-but never take marks away from other questions.
+but never take marks away from other questions. The score of each type comes from its
+plug-in's `grade` hook (quizzes.qtypes); this module turns it into a state and a clamped mark.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from quizzes.content import (
-    DESCRIPTION,
-    ESSAY,
-    MATCHING,
-    MULTIPLE_CHOICE,
-    NUMERICAL,
-    SHORT_ANSWER,
-    SINGLE_CHOICE,
-    TRUE_FALSE,
-    matching_choices,
-    matching_stems,
-)
+from quizzes import qtypes
 
 CORRECT = "correct"
 PARTIAL = "partial"
@@ -42,9 +30,6 @@ NEEDS_GRADING = "needs_grading"
 INFO = "info"  # a description: nothing to grade
 
 GRADING_METHODS = ("highest", "average", "first", "last")
-# Relative slack for numbers typed in decimal: 3.15 - 3.14 is 0.010000000000000231 in binary,
-# and a student typing the edge of a ±0.01 tolerance must get the mark.
-_FLOAT_SLACK = 1e-9
 
 
 @dataclass(frozen=True)
@@ -83,152 +68,27 @@ def is_blank(content: dict[str, Any], response: Any) -> bool:
     """Whether a response says nothing (so the question counts as not answered)."""
     if not isinstance(response, dict) or not response:
         return True
-    qtype = content["type"]
-    if qtype == SINGLE_CHOICE:
-        return response.get("choice") is None
-    if qtype == MULTIPLE_CHOICE:
-        return not response.get("choices")
-    if qtype == TRUE_FALSE:
-        return not isinstance(response.get("value"), bool)
-    if qtype in (SHORT_ANSWER, ESSAY):
-        return not str(response.get("text") or "").strip()
-    if qtype == NUMERICAL:
-        return str(response.get("value") if response.get("value") is not None else "").strip() == ""
-    if qtype == MATCHING:
-        return not response.get("matches")
-    return True
+    return qtypes.get(content["type"]).is_blank(response)
 
 
 def grade(content: dict[str, Any], response: Any) -> Grade:
-    qtype = content["type"]
-    if qtype == DESCRIPTION:
+    plugin = qtypes.get(content["type"])
+    if not plugin.answerable:
         return Grade(None, INFO)
     if is_blank(content, response):
         # An unanswered essay scores 0 at once: nothing for an instructor to read.
         return Grade(0.0, UNANSWERED)
-    if qtype == ESSAY:
+    scored = plugin.grade(content, response)
+    if scored is None:
         return Grade(None, NEEDS_GRADING)
-    fraction, feedback = _GRADERS[qtype](content, response)
+    fraction, feedback = scored
     fraction = clamp(fraction)
     return Grade(fraction, state_for(fraction), [f for f in feedback if f])
 
 
-def _single(content: dict, response: dict) -> tuple[float, list[str]]:
-    answer = content["answers"][response["choice"]]
-    return answer["fraction"], [answer["feedback"]]
-
-
-def _multiple(content: dict, response: dict) -> tuple[float, list[str]]:
-    chosen = [content["answers"][i] for i in sorted(set(response["choices"]))]
-    return sum(a["fraction"] for a in chosen), [a["feedback"] for a in chosen]
-
-
-def _true_false(content: dict, response: dict) -> tuple[float, list[str]]:
-    value = response["value"]
-    feedback = content["feedback_true"] if value else content["feedback_false"]
-    return (1.0 if value == content["correct"] else 0.0), [feedback]
-
-
-def _normalise_text(text: str, *, case_sensitive: bool) -> str:
-    flat = " ".join(text.split())
-    return flat if case_sensitive else flat.casefold()
-
-
-def short_answer_matches(pattern: str, text: str, *, case_sensitive: bool) -> bool:
-    """Moodle's rule: `*` in an accepted answer matches any run of characters."""
-    pattern = _normalise_text(pattern, case_sensitive=case_sensitive)
-    text = _normalise_text(text, case_sensitive=case_sensitive)
-    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
-    return re.fullmatch(regex, text, flags=re.DOTALL) is not None
-
-
-def _short_answer(content: dict, response: dict) -> tuple[float, list[str]]:
-    text = str(response["text"])
-    # As in Moodle, the first accepted answer that matches decides (order them best first).
-    for answer in content["answers"]:
-        if short_answer_matches(
-            answer["text"], text, case_sensitive=content.get("case_sensitive", False)
-        ):
-            return answer["fraction"], [answer["feedback"]]
-    return 0.0, []
-
-
-def parse_number(raw: Any) -> float | None:
-    """A typed number: '1 234,5' style thousands/decimal commas are not guessed at; a lone
-    comma is read as a decimal point (students type 3,14)."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int | float):
-        return float(raw) if math.isfinite(raw) else None
-    text = str(raw).strip().replace(" ", "")
-    if text.count(",") == 1 and "." not in text:
-        text = text.replace(",", ".")
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def numerical_matches(answer: dict, value: float) -> bool:
-    if answer["value"] is None:
-        return True
-    slack = _FLOAT_SLACK * max(1.0, abs(answer["value"]), answer["tolerance"])
-    return abs(value - answer["value"]) <= answer["tolerance"] + slack
-
-
-def _numerical(content: dict, response: dict) -> tuple[float, list[str]]:
-    value = parse_number(response["value"])
-    if value is None:
-        return 0.0, ["That is not a number."]
-    for answer in content["answers"]:
-        if numerical_matches(answer, value):
-            return answer["fraction"], [answer["feedback"]]
-    return 0.0, []
-
-
-def _matching(content: dict, response: dict) -> tuple[float, list[str]]:
-    choices = matching_choices(content)
-    stems = matching_stems(content)
-    matches = response["matches"]
-    right = 0
-    for index in stems:
-        chosen = matches.get(str(index))
-        if chosen is not None and choices[chosen] == content["pairs"][index]["answer"]:
-            right += 1
-    return right / len(stems), []
-
-
-_GRADERS = {
-    SINGLE_CHOICE: _single,
-    MULTIPLE_CHOICE: _multiple,
-    TRUE_FALSE: _true_false,
-    SHORT_ANSWER: _short_answer,
-    NUMERICAL: _numerical,
-    MATCHING: _matching,
-}
-
-
 def right_answer(content: dict[str, Any]) -> str:
     """A one-line statement of the right answer, for review."""
-    qtype = content["type"]
-    if qtype in (SINGLE_CHOICE, MULTIPLE_CHOICE):
-        best = max(a["fraction"] for a in content["answers"])
-        if qtype == SINGLE_CHOICE:
-            return next(a["text"] for a in content["answers"] if a["fraction"] == best)
-        return "; ".join(a["text"] for a in content["answers"] if a["fraction"] > 0)
-    if qtype == TRUE_FALSE:
-        return "True" if content["correct"] else "False"
-    if qtype == SHORT_ANSWER:
-        return next(a["text"] for a in content["answers"] if a["fraction"] >= 1)
-    if qtype == NUMERICAL:
-        a = next(a for a in content["answers"] if a["value"] is not None and a["fraction"] >= 1)
-        return f"{a['value']:g}" + (f" ± {a['tolerance']:g}" if a["tolerance"] else "")
-    if qtype == MATCHING:
-        return "; ".join(
-            f"{p['question']} → {p['answer']}" for p in content["pairs"] if p["question"]
-        )
-    return ""
+    return qtypes.get(content["type"]).right_answer(content)
 
 
 def quiz_grade(scores: Sequence[float | None], method: str) -> float | None:

@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from core.sanitize import INLINE, QUESTION, markdown_parser
 from courseware.permissions import is_instructor
-from quizzes import grading, selectors
+from quizzes import grading, qtypes, selectors
 from quizzes.content import QUESTION_TYPE_LABELS
 from quizzes.models import AttemptQuestion
 
@@ -50,6 +50,13 @@ def qinline(text: str | None, text_format: str = "moodle") -> SafeString:
 @register.filter
 def qtype_label(qtype: str) -> str:
     return QUESTION_TYPE_LABELS.get(qtype, qtype)
+
+
+@register.filter
+def qtype_template(qtype: str) -> str:
+    """The template of a question type's inputs and review (`{% include q.type|qtype_template
+    with mode="answer" %}` or `mode="review"`)."""
+    return qtypes.get(qtype).template
 
 
 @register.filter
