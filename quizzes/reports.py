@@ -4,11 +4,9 @@ the API so both show the same numbers."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-from core.csv import spreadsheet_cell
+from core.csv import table_csv
 from quizzes.selectors import ResultsTable
 from quizzes.statistics import QuestionStatistics
 
@@ -20,12 +18,7 @@ HISTOGRAM_BINS = 10
 
 def results_csv(table: ResultsTable) -> str:
     """A results table as CSV text (a header row, then one row per student)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(table.columns)
-    for row in table.rows:
-        writer.writerow([spreadsheet_cell(value) for value in row])
-    return out.getvalue()
+    return table_csv(table.columns, table.rows)
 
 
 def grade_histogram(table: ResultsTable) -> dict[str, Any]:
