@@ -215,7 +215,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several components have a `state`/`status` field with different choices: name them.
     "ENUM_NAME_OVERRIDES": {
-        "QuizStatusEnum": "quizzes.api.QUIZ_STATUSES",
+        "QuizStatusEnum": "quizzes.api.serializers.QUIZ_STATUSES",
         "SubmissionStatusEnum": "labs.models.Submission.Status",
         "AttemptStateEnum": "quizzes.models.Attempt.State",
         "AttemptQuestionStateEnum": "quizzes.models.AttemptQuestion.State",

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import SYSTEM
 from courseware.models import Course, Session
 from quizzes.models import Quiz
 from quizzes.services import question_bank_import, quiz_create, quiz_question_add
@@ -28,13 +29,14 @@ def demo_quiz_load(*, course: Course, session: Session) -> Quiz:
     """Import the demo questions (updating them on a re-run, by their [id:...]) and create
     the demo quiz once; a re-run leaves an existing quiz and its attempts alone."""
     bank = question_bank_import(
-        course=course, source=DEMO_GIFT.read_text(encoding="utf-8"), session=session
+        actor=SYSTEM, course=course, source=DEMO_GIFT.read_text(encoding="utf-8"), session=session
     )
     quiz = Quiz.objects.filter(session=session, title=DEMO_QUIZ_TITLE).first()
     if quiz is not None:
         return quiz
     now = timezone.now()
     quiz = quiz_create(
+        actor=SYSTEM,
         session=session,
         title=DEMO_QUIZ_TITLE,
         intro="Check your understanding of today's session. Two attempts; your best counts.",
@@ -48,5 +50,5 @@ def demo_quiz_load(*, course: Course, session: Session) -> Quiz:
         review_options=DEMO_REVIEW_OPTIONS,
     )
     for question in bank.questions:
-        quiz_question_add(quiz=quiz, question=question)
+        quiz_question_add(actor=SYSTEM, quiz=quiz, question=question)
     return quiz

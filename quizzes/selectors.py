@@ -12,11 +12,11 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from core.exceptions import ApplicationError, NotFoundError
+from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from courseware.models import Course, Session
 from courseware.permissions import is_instructor, require_instructor, require_member
-from courseware.selectors import course_students
-from quizzes import access, grading, presentation, statistics
+from courseware.selectors import course_get, course_students
+from quizzes import access, errors, grading, presentation, statistics
 from quizzes.content import DESCRIPTION, ESSAY
 from quizzes.gift import export_gift
 from quizzes.models import (
@@ -139,14 +139,38 @@ def quiz_get(*, user, quiz_id: int) -> tuple[Quiz, str]:
     students while the quiz is hidden."""
     quiz = Quiz.objects.select_related("session__course").filter(pk=quiz_id).first()
     if quiz is None:
-        raise NotFoundError(f"No quiz {quiz_id}.")
+        raise errors.no_quiz(quiz_id)
     try:
         role = require_member(user=user, course=quiz.session.course)
     except NotFoundError:
-        raise NotFoundError(f"No quiz {quiz_id}.") from None
+        raise errors.no_quiz(quiz_id) from None
     if not is_instructor(role) and not quiz.visible:
-        raise NotFoundError(f"No quiz {quiz_id}.")
+        raise errors.no_quiz(quiz_id)
     return quiz, role
+
+
+def quiz_get_for_instructor(*, user, quiz_id: int) -> Quiz:
+    """A quiz of a course the user teaches: not found as `quiz_get`, forbidden to its
+    students (the instructors' pages: results, statistics, settings, questions...)."""
+    quiz, _role = quiz_get(user=user, quiz_id=quiz_id)
+    require_instructor(user=user, course=quiz.session.course)
+    return quiz
+
+
+def course_get_for_instructor(*, user, code: str) -> Course:
+    """A course the user teaches, for the pages that create quizzes or import questions:
+    not found for non-members, forbidden to students."""
+    course, _role = course_get(user=user, code=code)
+    require_instructor(user=user, course=course)
+    return course
+
+
+def quiz_outline(quiz: Quiz) -> tuple[int, float]:
+    """(number of graded questions, maximum grade) of the quiz's slots; descriptions count
+    for neither."""
+    slots = quiz.slots.filter(Q(question__isnull=True) | ~Q(question__qtype=DESCRIPTION))
+    marks = list(slots.values_list("mark", flat=True))
+    return len(marks), round(sum(marks), 7)
 
 
 def quiz_access(*, quiz: Quiz, user, now: datetime | None = None) -> QuizAccess:
@@ -164,13 +188,10 @@ def quiz_access(*, quiz: Quiz, user, now: datetime | None = None) -> QuizAccess:
 # --- Attempts ---------------------------------------------------------------------------------
 
 
-def attempt_get(*, user, attempt_id: int, now: datetime | None = None) -> Attempt:
-    """An attempt its owner or an instructor of the course may open. An attempt whose time
-    is up is submitted before it is returned, so nobody sees it still "in progress"."""
-    # A read that may write: the deadline is enforced on access, not only by the periodic
-    # task, so a student never finds a stale in-progress attempt.
-    from quizzes.services import attempt_finalize_if_overdue
-
+def attempt_get(*, user, attempt_id: int) -> Attempt:
+    """An attempt its owner or an instructor of the course may open, as stored: a caller
+    that shows or changes it first applies the deadline with
+    `services.attempt_finalize_if_overdue` (a selector never writes)."""
     attempt = Attempt.objects.select_related("quiz__session__course", "user").filter(pk=attempt_id)
     attempt = attempt.first()
     if attempt is None:
@@ -182,7 +203,30 @@ def attempt_get(*, user, attempt_id: int, now: datetime | None = None) -> Attemp
             role = None
         if not is_instructor(role):
             raise NotFoundError(f"No attempt {attempt_id}.")
-    return attempt_finalize_if_overdue(attempt=attempt, now=now)
+    return attempt
+
+
+def attempt_get_for_change(*, user, attempt_id: int) -> Attempt:
+    """The user's own attempt, about to be answered or submitted: not found as
+    `attempt_get`, forbidden to the course's instructors (who may read it, not change it)."""
+    attempt = attempt_get(user=user, attempt_id=attempt_id)
+    if attempt.user_id != user.pk:
+        raise PermissionDeniedError("Only the student who started this attempt can change it.")
+    return attempt
+
+
+def attempt_get_for_grading(*, user, attempt_id: int) -> Attempt:
+    """An attempt of a course the user teaches (essay marking); its student gets 403."""
+    attempt = attempt_get(user=user, attempt_id=attempt_id)
+    require_instructor(user=user, course=attempt.quiz.session.course)
+    return attempt
+
+
+def attempt_question_get(*, attempt: Attempt, slot: int) -> AttemptQuestion:
+    question = attempt.questions.filter(position=slot).first()
+    if question is None:
+        raise NotFoundError(f"Attempt {attempt.pk} has no question {slot}.")
+    return question
 
 
 def _attempt_questions(attempt: Attempt) -> list[AttemptQuestion]:
@@ -602,6 +646,18 @@ def regrade_record_list(*, question: Question) -> QuerySet[RegradeRecord]:
 
 
 # --- Question bank ----------------------------------------------------------------------------
+
+
+def question_get(*, user, question_id: int) -> Question:
+    """A bank question of one of the user's courses (NotFoundError otherwise)."""
+    question = Question.objects.select_related("course").filter(pk=question_id).first()
+    if question is None:
+        raise NotFoundError(f"No question {question_id}.")
+    try:
+        require_member(user=user, course=question.course)
+    except NotFoundError:
+        raise NotFoundError(f"No question {question_id}.") from None
+    return question
 
 
 def question_category_list(*, course: Course) -> QuerySet[QuestionCategory]:

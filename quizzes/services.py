@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from core.exceptions import ApplicationError, NotFoundError
 from courseware.models import Course, LearningObjective, Membership, Session
-from courseware.permissions import require_instructor, require_student
-from quizzes import access, grading, presentation
+from courseware.permissions import Actor, require_instructor, require_student
+from quizzes import access, errors, grading, presentation
 from quizzes.content import (
     DESCRIPTION,
     ESSAY,
@@ -115,7 +115,7 @@ def question_create(
     if category is None:
         category = question_category_get_or_create(course=course, path=DEFAULT_CATEGORY)
     elif category.course_id != course.pk:
-        raise ApplicationError("invalid_category", "That category belongs to another course.")
+        raise errors.category_of_another_course()
     question = Question(
         course=course,
         category=category,
@@ -177,7 +177,7 @@ def question_update(
     question.idnumber = content["idnumber"][:100]
     if category is not None:
         if category.course_id != question.course_id:
-            raise ApplicationError("invalid_category", "That category belongs to another course.")
+            raise errors.category_of_another_course()
         question.category = category
     _clean_save(question)
     if objectives is not None:
@@ -239,6 +239,7 @@ class BankImport:
 @transaction.atomic
 def question_bank_import(
     *,
+    actor: Actor,
     course: Course,
     source: str,
     format: str = "gift",
@@ -250,6 +251,7 @@ def question_bank_import(
     Questions go to their `$CATEGORY:`, else `category_path`, else "Session N" when a session
     is given, else "Default". Tags `LO<n>` link objective n of `session`. A question with an
     `[id:...]` that the course already has updates it (a new version if attempts used it)."""
+    require_instructor(user=actor, course=course)
     parsed = parse_questions(source, format)
     if session is not None and session.course_id != course.pk:
         raise ApplicationError("invalid_session", "That session belongs to another course.")
@@ -370,6 +372,7 @@ def _review_options(value: Any) -> dict:
 @transaction.atomic
 def quiz_create(
     *,
+    actor: Actor,
     session: Session,
     title: str,
     intro: str = "",
@@ -384,8 +387,9 @@ def quiz_create(
     pass_percentage: float | None = None,
     review_options: dict | None = None,
 ) -> Quiz:
+    require_instructor(user=actor, course=session.course)
     if time_limit is not None and time_limit <= timedelta(0):
-        raise ApplicationError("invalid_time_limit", "A time limit must be positive.")
+        raise errors.invalid_time_limit()
     quiz = Quiz(
         session=session,
         title=title.strip(),
@@ -406,9 +410,10 @@ def quiz_create(
 
 
 @transaction.atomic
-def quiz_update(*, quiz: Quiz, data: Mapping[str, Any]) -> Quiz:
+def quiz_update(*, actor: Actor, quiz: Quiz, data: Mapping[str, Any]) -> Quiz:
     """Change quiz settings (keys of `data` among the quiz's settings). Deadlines of
     attempts in progress follow a changed time limit or close date."""
+    require_instructor(user=actor, course=quiz.session.course)
     unknown = set(data) - set(_QUIZ_FIELDS)
     if unknown:
         raise ApplicationError("invalid", f"Unknown quiz setting {sorted(unknown)[0]!r}.")
@@ -417,7 +422,7 @@ def quiz_update(*, quiz: Quiz, data: Mapping[str, Any]) -> Quiz:
         if key == "review_options":
             value = _review_options(value)
         if key == "time_limit" and value is not None and value <= timedelta(0):
-            raise ApplicationError("invalid_time_limit", "A time limit must be positive.")
+            raise errors.invalid_time_limit()
         setattr(quiz, key, value)
     _clean_save(quiz)
     _deadlines_refresh(quiz=quiz)
@@ -439,8 +444,11 @@ def _next_position(quiz: Quiz) -> int:
 
 
 @transaction.atomic
-def quiz_question_add(*, quiz: Quiz, question: Question, mark: float | None = None) -> QuizSlot:
-    quiz = Quiz.objects.select_for_update().select_related("session").get(pk=quiz.pk)
+def quiz_question_add(
+    *, actor: Actor, quiz: Quiz, question: Question, mark: float | None = None
+) -> QuizSlot:
+    quiz = Quiz.objects.select_for_update().select_related("session__course").get(pk=quiz.pk)
+    require_instructor(user=actor, course=quiz.session.course)
     _require_no_attempts(quiz)
     if question.course_id != quiz.session.course_id:
         raise ApplicationError("invalid_question", "That question belongs to another course.")
@@ -456,6 +464,7 @@ def quiz_question_add(*, quiz: Quiz, question: Question, mark: float | None = No
 @transaction.atomic
 def quiz_random_questions_add(
     *,
+    actor: Actor,
     quiz: Quiz,
     category: QuestionCategory,
     count: int,
@@ -464,10 +473,11 @@ def quiz_random_questions_add(
 ) -> list[QuizSlot]:
     """Add `count` slots that each draw a different question from `category` when an
     attempt starts."""
-    quiz = Quiz.objects.select_for_update().select_related("session").get(pk=quiz.pk)
+    quiz = Quiz.objects.select_for_update().select_related("session__course").get(pk=quiz.pk)
+    require_instructor(user=actor, course=quiz.session.course)
     _require_no_attempts(quiz)
     if category.course_id != quiz.session.course_id:
-        raise ApplicationError("invalid_category", "That category belongs to another course.")
+        raise errors.category_of_another_course()
     if count < 1:
         raise ApplicationError("invalid", "Add at least one random question.")
     available = _category_questions(category, include_subcategories).exclude(qtype=DESCRIPTION)
@@ -494,8 +504,9 @@ def quiz_random_questions_add(
 
 
 @transaction.atomic
-def quiz_slot_remove(*, slot: QuizSlot) -> None:
-    quiz = Quiz.objects.select_for_update().get(pk=slot.quiz_id)
+def quiz_slot_remove(*, actor: Actor, slot: QuizSlot) -> None:
+    quiz = Quiz.objects.select_for_update().select_related("session__course").get(pk=slot.quiz_id)
+    require_instructor(user=actor, course=quiz.session.course)
     _require_no_attempts(quiz)
     slot.delete()
     for position, remaining in enumerate(quiz.slots.order_by("position"), start=1):
@@ -516,8 +527,9 @@ def _category_questions(category: QuestionCategory, include_subcategories: bool)
 @transaction.atomic
 def quiz_override_set(
     *,
+    actor: Actor,
     quiz: Quiz,
-    user,
+    student,
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
     extra_time: timedelta | None = None,
@@ -525,11 +537,12 @@ def quiz_override_set(
 ) -> QuizOverride:
     """Give one student their own dates, extra time or extra attempts (replacing any
     earlier override). An attempt in progress gets the new deadline at once."""
-    require_student(user=user, course=quiz.session.course)
+    require_instructor(user=actor, course=quiz.session.course)
+    require_student(user=student, course=quiz.session.course)
     if extra_time is not None and extra_time < timedelta(0):
         raise ApplicationError("invalid", "Extra time cannot be negative.")
-    override = QuizOverride.objects.filter(quiz=quiz, user=user).first() or QuizOverride(
-        quiz=quiz, user=user
+    override = QuizOverride.objects.filter(quiz=quiz, user=student).first() or QuizOverride(
+        quiz=quiz, user=student
     )
     override.opens_at, override.closes_at = opens_at, closes_at
     override.extra_time, override.extra_attempts = extra_time, extra_attempts
@@ -537,14 +550,15 @@ def quiz_override_set(
     if settings.opens_at and settings.closes_at and settings.closes_at <= settings.opens_at:
         raise ApplicationError("invalid_dates", "The close date must be after the open date.")
     _clean_save(override, validate_constraints=False)
-    _deadlines_refresh(quiz=quiz, user=user)
+    _deadlines_refresh(quiz=quiz, user=student)
     return override
 
 
 @transaction.atomic
-def quiz_override_delete(*, quiz: Quiz, user) -> bool:
-    deleted, _ = QuizOverride.objects.filter(quiz=quiz, user=user).delete()
-    _deadlines_refresh(quiz=quiz, user=user)
+def quiz_override_delete(*, actor: Actor, quiz: Quiz, student) -> bool:
+    require_instructor(user=actor, course=quiz.session.course)
+    deleted, _ = QuizOverride.objects.filter(quiz=quiz, user=student).delete()
+    _deadlines_refresh(quiz=quiz, user=student)
     return deleted > 0
 
 
@@ -570,6 +584,15 @@ def _overdue(attempt: Attempt, now: datetime) -> bool:
         and attempt.deadline is not None
         and now > attempt.deadline
     )
+
+
+def _finish_if_overdue(locked: Attempt, now: datetime) -> bool:
+    """Submit an attempt whose time is up, as it stands (the caller holds its row lock);
+    whether it did. Every path that meets an overdue attempt comes through here."""
+    if not _overdue(locked, now):
+        return False
+    _attempt_finish(locked, now=now, auto=True)
+    return True
 
 
 def _draw(quiz: Quiz, rng: random.Random) -> list[tuple[QuizSlot, Question]]:
@@ -607,13 +630,14 @@ def _draw(quiz: Quiz, rng: random.Random) -> list[tuple[QuizSlot, Question]]:
 
 @transaction.atomic
 def attempt_start(
-    *, quiz: Quiz, user, now: datetime | None = None, seed: int | None = None
+    *, actor: Actor, quiz: Quiz, now: datetime | None = None, seed: int | None = None
 ) -> Attempt:
     """Start an attempt, or return the one in progress (so a double click, or two tabs
     racing, yield one attempt). An overdue attempt in progress is submitted first."""
     now = _now(now)
     course = quiz.session.course
-    require_student(user=user, course=course)
+    require_student(user=actor, course=course)
+    user = actor
     # Serialises starts per student: the second request waits here, then sees the first's
     # attempt. The partial unique constraint on in-progress attempts is the backstop.
     Membership.objects.select_for_update().filter(course=course, user=user).first()
@@ -622,10 +646,8 @@ def attempt_start(
         .filter(quiz=quiz, user=user, state=Attempt.State.IN_PROGRESS)
         .first()
     )
-    if current is not None:
-        if not _overdue(current, now):
-            return current
-        _attempt_finish(current, now=now, auto=True)
+    if current is not None and not _finish_if_overdue(current, now):
+        return current
     override = QuizOverride.objects.filter(quiz=quiz, user=user).first()
     settings = access.effective(quiz, override)
     if not quiz.visible:
@@ -676,9 +698,9 @@ def attempt_start(
     return attempt
 
 
-def _locked_own_attempt(attempt: Attempt, user) -> Attempt:
+def _locked_own_attempt(attempt: Attempt, actor: Actor) -> Attempt:
     locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
-    if locked.user_id != getattr(user, "pk", None):
+    if locked.user_id != getattr(actor, "pk", None):
         raise NotFoundError("No such attempt.")
     return locked
 
@@ -686,7 +708,7 @@ def _locked_own_attempt(attempt: Attempt, user) -> Attempt:
 def _save_response(attempt: Attempt, slot: int, response: Any, now: datetime) -> AttemptQuestion:
     question = attempt.questions.select_related("version").filter(position=slot).first()
     if question is None:
-        raise NotFoundError(f"This attempt has no question {slot}.")
+        raise errors.no_question_in_attempt(slot)
     question.response = presentation.response_from_display(
         question.version.content, question.order, response
     )
@@ -695,24 +717,8 @@ def _save_response(attempt: Attempt, slot: int, response: Any, now: datetime) ->
     return question
 
 
-def _overdue_error() -> ApplicationError:
-    return ApplicationError(
-        "attempt_overdue",
-        "Time is up: the attempt has been submitted with the answers saved before the deadline.",
-        status_code=409,
-    )
-
-
-def _finished_error() -> ApplicationError:
-    return ApplicationError(
-        "attempt_finished",
-        "This attempt has been submitted: answers can no longer change.",
-        status_code=409,
-    )
-
-
 def attempt_answer_save(
-    *, attempt: Attempt, user, slot: int, response: Any, now: datetime | None = None
+    *, actor: Actor, attempt: Attempt, slot: int, response: Any, now: datetime | None = None
 ) -> AttemptQuestion:
     """Autosave one answer (`response` as the display sends it; None clears it). After
     the deadline the answer is refused and the attempt is submitted."""
@@ -720,23 +726,21 @@ def attempt_answer_save(
     # Not one atomic block: the automatic submission must be committed even though the
     # request then fails with attempt_overdue.
     with transaction.atomic():
-        locked = _locked_own_attempt(attempt, user)
+        locked = _locked_own_attempt(attempt, actor)
         if locked.state == Attempt.State.FINISHED:
-            raise _finished_error()
-        overdue = _overdue(locked, now)
-        if overdue:
-            _attempt_finish(locked, now=now, auto=True)
-        else:
+            raise errors.attempt_finished()
+        overdue = _finish_if_overdue(locked, now)
+        if not overdue:
             saved = _save_response(locked, slot, response, now)
     if overdue:
-        raise _overdue_error()
+        raise errors.attempt_overdue()
     return saved
 
 
 def attempt_submit(
     *,
+    actor: Actor,
     attempt: Attempt,
-    user,
     responses: Mapping[int, Any] | None = None,
     now: datetime | None = None,
 ) -> Attempt:
@@ -745,29 +749,38 @@ def attempt_submit(
     refused (attempt_overdue) but the attempt is still submitted with what was saved."""
     now = _now(now)
     with transaction.atomic():
-        locked = _locked_own_attempt(attempt, user)
+        locked = _locked_own_attempt(attempt, actor)
         if locked.state == Attempt.State.FINISHED:
             return locked
-        overdue = _overdue(locked, now)
+        overdue = _finish_if_overdue(locked, now)
         if not overdue:
             for slot, response in (responses or {}).items():
                 _save_response(locked, int(slot), response, now)
-        _attempt_finish(locked, now=now, auto=overdue)
+            _attempt_finish(locked, now=now, auto=False)
     if overdue and responses:
-        raise _overdue_error()
+        raise errors.attempt_overdue()
     return locked
 
 
-def attempt_finalize_if_overdue(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
-    """Submit the attempt if its time is up; returns it as it now stands."""
+_FINISH_FIELDS = ("state", "submitted_at", "auto_submitted", "needs_grading", "score")
+
+
+def attempt_finalize_if_overdue(*, attempt: Attempt, now: datetime | None = None) -> bool:
+    """The deadline rule: submit the attempt if its time is up. Returns whether this call
+    submitted it, so a caller can say "time is up" rather than "already submitted";
+    `attempt` is updated in place either way.
+
+    It acts for nobody in particular (the deadline does): whoever may open the attempt,
+    which the selector that found it checked, triggers it, like the periodic task."""
     now = _now(now)
     if not _overdue(attempt, now):
-        return attempt
+        return False
     with transaction.atomic():
         locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
-        if _overdue(locked, now):
-            _attempt_finish(locked, now=now, auto=True)
-    return locked
+        finished = _finish_if_overdue(locked, now)
+    for name in _FINISH_FIELDS:
+        setattr(attempt, name, getattr(locked, name))
+    return finished
 
 
 def attempts_finalize_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -788,8 +801,7 @@ def attempts_finalize_overdue(*, now: datetime | None = None, limit: int = 500) 
                 .filter(pk=pk)
                 .first()
             )
-            if attempt is not None and _overdue(attempt, now):
-                _attempt_finish(attempt, now=now, auto=True)
+            if attempt is not None and _finish_if_overdue(attempt, now):
                 done += 1
     return done
 
@@ -840,7 +852,7 @@ def _attempt_rescore(attempt: Attempt, questions: list[AttemptQuestion] | None =
 
 @transaction.atomic
 def essay_mark(
-    *, attempt_question: AttemptQuestion, grader, mark: float, comment: str = ""
+    *, actor: Actor, attempt_question: AttemptQuestion, mark: float, comment: str = ""
 ) -> AttemptQuestion:
     """An instructor marks an essay (or re-marks it); the attempt's score follows."""
     question = (
@@ -849,7 +861,7 @@ def essay_mark(
         .get(pk=attempt_question.pk)
     )
     attempt = question.attempt
-    require_instructor(user=grader, course=attempt.quiz.session.course)
+    require_instructor(user=actor, course=attempt.quiz.session.course)
     if question.version.content["type"] != ESSAY:
         raise ApplicationError("not_an_essay", "Only essay questions are marked by hand.")
     if attempt.state != Attempt.State.FINISHED:
@@ -869,7 +881,7 @@ def essay_mark(
     question.fraction = round(mark / question.max_mark, 7) if question.max_mark else 1.0
     question.state = AttemptQuestion.State.MANUALLY_GRADED
     question.comment = comment.strip()
-    question.graded_by = grader
+    question.graded_by = actor
     question.graded_at = timezone.now()
     question.save()
     _attempt_rescore(attempt)
@@ -888,7 +900,7 @@ class RegradeSummary:
 
 
 @transaction.atomic
-def question_regrade(*, question: Question, actor) -> RegradeSummary:
+def question_regrade(*, actor: Actor, question: Question) -> RegradeSummary:
     """Regrade every attempt at `question` against its current version (after the answer
     key was fixed). Finished attempts get a RegradeRecord with the old and new marks; attempts
     in progress just switch to the fixed version. Essays keep their hand-given marks."""

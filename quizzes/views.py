@@ -32,18 +32,8 @@ from core.forms import form_error_message as _form_error_message
 from core.middleware import is_htmx
 from courseware import selectors as courseware_selectors
 from courseware.models import Course
-from courseware.permissions import is_instructor, require_instructor
-from quizzes import selectors, services
-from quizzes.api import (
-    attempt_get_for_change,
-    attempt_question_get,
-    grade_histogram,
-    is_problem_question,
-    overdue_error,
-    question_get,
-    quiz_outline,
-    results_csv,
-)
+from courseware.permissions import is_instructor
+from quizzes import errors, reports, selectors, services
 from quizzes.content import DESCRIPTION
 from quizzes.forms import (
     AttemptAnswersForm,
@@ -116,7 +106,7 @@ def _history_for(user, quiz: Quiz) -> selectors.QuizHistory | None:
 def quiz_detail(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz, role = selectors.quiz_get(user=request.user, quiz_id=quiz_id)
     instructor = is_instructor(role)
-    question_count, max_grade = quiz_outline(quiz)
+    question_count, max_grade = selectors.quiz_outline(quiz)
     context: dict[str, Any] = {
         "quiz": quiz,
         "course": quiz.session.course,
@@ -143,7 +133,7 @@ def quiz_detail(request: HttpRequest, quiz_id: int) -> HttpResponse:
 def attempt_start(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz, _role = selectors.quiz_get(user=request.user, quiz_id=quiz_id)
     try:
-        attempt = services.attempt_start(quiz=quiz, user=request.user)
+        attempt = services.attempt_start(actor=request.user, quiz=quiz)
     except ApplicationError as exc:
         if exc.denies_access:
             raise
@@ -159,12 +149,12 @@ def _own_attempt_in_progress(request: HttpRequest, attempt_id: int) -> tuple[Att
     """(attempt, None), or (attempt, redirect) when the page should show the review instead:
     the attempt is submitted (perhaps just now, because time ran out) or belongs to someone
     else (an instructor)."""
-    was_open = Attempt.objects.filter(pk=attempt_id, state=Attempt.State.IN_PROGRESS).exists()
     attempt = selectors.attempt_get(user=request.user, attempt_id=attempt_id)
+    timed_out = services.attempt_finalize_if_overdue(attempt=attempt)
     if attempt.user_id != request.user.pk:
         return attempt, redirect("quiz-attempt-review", attempt_id=attempt.pk)
     if attempt.state == Attempt.State.FINISHED:
-        if was_open:  # time ran out since the last request
+        if timed_out:  # time ran out since the last request
             messages.info(request, _time_up_message(attempt))
         return attempt, redirect("quiz-attempt-review", attempt_id=attempt.pk)
     return attempt, None
@@ -224,20 +214,18 @@ def _live_feedback(request: HttpRequest, attempt: Attempt, slot: int) -> dict[st
 @htmx_login_required
 def answer_save(request: HttpRequest, attempt_id: int, slot: int) -> HttpResponse:
     """Autosave of one question (HTMX): answers with the question's save status."""
-    attempt, timed_out = attempt_get_for_change(user=request.user, attempt_id=attempt_id)
-    if timed_out:
-        return _time_up(request, attempt, overdue_error())
+    attempt = selectors.attempt_get_for_change(user=request.user, attempt_id=attempt_id)
+    if services.attempt_finalize_if_overdue(attempt=attempt):
+        return _time_up(request, attempt, errors.attempt_overdue())
     questions = selectors.attempt_display(attempt=attempt)["questions"]
     question = next((q for q in questions if q["slot"] == slot), None)
     if question is None or question["type"] == DESCRIPTION:
-        raise ApplicationError(
-            "not_found", f"This attempt has no question {slot}.", status_code=404
-        )
+        raise errors.no_question_in_attempt(slot)
     context: dict[str, Any] = {"slot": slot}
     try:
         response = AttemptAnswersForm([question], request.POST).responses()[slot]
         saved = services.attempt_answer_save(
-            attempt=attempt, user=request.user, slot=slot, response=response
+            actor=request.user, attempt=attempt, slot=slot, response=response
         )
     except ApplicationError as exc:
         if exc.code in ATTEMPT_OVER:
@@ -261,7 +249,7 @@ def _save_all(request: HttpRequest, attempt: Attempt) -> None:
     responses = AttemptAnswersForm(questions, request.POST).responses()
     for slot, response in responses.items():
         services.attempt_answer_save(
-            attempt=attempt, user=request.user, slot=slot, response=response
+            actor=request.user, attempt=attempt, slot=slot, response=response
         )
 
 
@@ -292,7 +280,8 @@ def attempt_summary(request: HttpRequest, attempt_id: int) -> HttpResponse:
 def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """Submit (idempotent). The attempt page's own form, sent when time runs out, carries
     its answers (`answers=1`) and they are saved first."""
-    attempt, timed_out = attempt_get_for_change(user=request.user, attempt_id=attempt_id)
+    attempt = selectors.attempt_get_for_change(user=request.user, attempt_id=attempt_id)
+    timed_out = services.attempt_finalize_if_overdue(attempt=attempt)
     if attempt.state == Attempt.State.FINISHED:
         if timed_out:
             messages.info(request, _time_up_message(attempt))
@@ -305,7 +294,7 @@ def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
         except ApplicationError:
             responses = None  # submit what autosave kept rather than nothing
     try:
-        attempt = services.attempt_submit(attempt=attempt, user=request.user, responses=responses)
+        attempt = services.attempt_submit(actor=request.user, attempt=attempt, responses=responses)
     except ApplicationError as exc:
         if exc.code in ATTEMPT_OVER:
             return _time_up(request, attempt, exc)
@@ -322,6 +311,7 @@ def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
 @login_required
 def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = selectors.attempt_get(user=request.user, attempt_id=attempt_id)
+    services.attempt_finalize_if_overdue(attempt=attempt)
     own = attempt.user_id == request.user.pk
     if own and attempt.state == Attempt.State.IN_PROGRESS:
         return redirect("quiz-attempt", attempt_id=attempt.pk)
@@ -345,9 +335,7 @@ def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 def _instructor_quiz(request: HttpRequest, quiz_id: int) -> Quiz:
-    quiz, _role = selectors.quiz_get(user=request.user, quiz_id=quiz_id)
-    require_instructor(user=request.user, course=quiz.session.course)
-    return quiz
+    return selectors.quiz_get_for_instructor(user=request.user, quiz_id=quiz_id)
 
 
 @require_GET
@@ -372,7 +360,8 @@ def quiz_results(request: HttpRequest, quiz_id: int) -> HttpResponse:
 def quiz_results_csv(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz = _instructor_quiz(request, quiz_id)
     response = HttpResponse(
-        results_csv(selectors.quiz_results(quiz=quiz)), content_type="text/csv; charset=utf-8"
+        reports.results_csv(selectors.quiz_results(quiz=quiz)),
+        content_type="text/csv; charset=utf-8",
     )
     filename = f"{quiz.session.course.code}-quiz-{quiz.pk}-results.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -393,11 +382,11 @@ def quiz_statistics(request: HttpRequest, quiz_id: int) -> HttpResponse:
             "name": report.names.get(stat.slot, ""),
             "number": report.numbers.get(stat.slot),
             "question": slots[stat.slot].question if stat.slot in slots else None,
-            "problem": is_problem_question(stat),
+            "problem": reports.is_problem_question(stat),
         }
         for stat in report.questions
     ]
-    histogram = grade_histogram(selectors.quiz_results(quiz=quiz))
+    histogram = reports.grade_histogram(selectors.quiz_results(quiz=quiz))
     context = {
         "quiz": quiz,
         "course": quiz.session.course,
@@ -432,9 +421,9 @@ def essay_queue(request: HttpRequest, quiz_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def essay_mark(request: HttpRequest, attempt_id: int, slot: int) -> HttpResponse:
-    attempt = selectors.attempt_get(user=request.user, attempt_id=attempt_id)
-    require_instructor(user=request.user, course=attempt.quiz.session.course)
-    question = attempt_question_get(attempt=attempt, slot=slot)
+    attempt = selectors.attempt_get_for_grading(user=request.user, attempt_id=attempt_id)
+    services.attempt_finalize_if_overdue(attempt=attempt)
+    question = selectors.attempt_question_get(attempt=attempt, slot=slot)
     form = EssayMarkForm(request.POST, prefix=f"essay-{question.pk}")
     student = attempt.user.get_full_name() or attempt.user.get_username()
     if not form.is_valid():
@@ -442,8 +431,8 @@ def essay_mark(request: HttpRequest, attempt_id: int, slot: int) -> HttpResponse
     else:
         try:
             services.essay_mark(
+                actor=request.user,
                 attempt_question=question,
-                grader=request.user,
                 mark=form.cleaned_data["mark"],
                 comment=form.cleaned_data["comment"],
             )
@@ -459,14 +448,14 @@ def essay_mark(request: HttpRequest, attempt_id: int, slot: int) -> HttpResponse
 @require_POST
 @login_required
 def question_regrade(request: HttpRequest, question_id: int) -> HttpResponse:
-    question = question_get(user=request.user, question_id=question_id)
+    question = selectors.question_get(user=request.user, question_id=question_id)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = reverse("quiz-list", args=[question.course.code])
     try:
-        summary = services.question_regrade(question=question, actor=request.user)
+        summary = services.question_regrade(actor=request.user, question=question)
     except ApplicationError as exc:
         if exc.denies_access:
             raise
@@ -523,6 +512,7 @@ def _import_confirmed(request: HttpRequest, course: Course) -> HttpResponse:
     try:
         with transaction.atomic():
             result = services.question_bank_import(
+                actor=request.user,
                 course=course,
                 source=data["source"],
                 format=data["format"],
@@ -531,13 +521,14 @@ def _import_confirmed(request: HttpRequest, course: Course) -> HttpResponse:
             quiz = None
             if data["quiz_title"].strip():
                 quiz = services.quiz_create(
+                    actor=request.user,
                     session=data["session"],
                     title=data["quiz_title"],
                     time_limit=data["time_limit_delta"],
                     attempts_allowed=data["attempts_allowed"],
                 )
                 for question in result.questions:
-                    services.quiz_question_add(quiz=quiz, question=question)
+                    services.quiz_question_add(actor=request.user, quiz=quiz, question=question)
     except QuestionFileError as exc:
         retry = QuestionImportForm(
             initial={
@@ -568,8 +559,7 @@ def _import_confirmed(request: HttpRequest, course: Course) -> HttpResponse:
 def question_import(request: HttpRequest, code: str) -> HttpResponse:
     """GIFT/Aiken import: upload or paste → preview (or the problems, with line numbers) →
     confirm. Nothing is saved before the confirmation."""
-    course, _role = courseware_selectors.course_get(user=request.user, code=code)
-    require_instructor(user=request.user, course=course)
+    course = selectors.course_get_for_instructor(user=request.user, code=code)
     if request.method == "GET":
         return _render_import(request, course, QuestionImportForm(course=course))
     if "confirm" in request.POST:
@@ -651,8 +641,7 @@ def _render_settings(
 def quiz_create(request: HttpRequest, code: str) -> HttpResponse:
     """A new quiz in one of the course's sessions (`?session=N` preselects it); then its
     questions."""
-    course, _role = courseware_selectors.course_get(user=request.user, code=code)
-    require_instructor(user=request.user, course=course)
+    course = selectors.course_get_for_instructor(user=request.user, code=code)
     if request.method == "GET":
         initial = {}
         number = request.GET.get("session", "")
@@ -664,7 +653,9 @@ def quiz_create(request: HttpRequest, code: str) -> HttpResponse:
     form = QuizSettingsForm(request.POST, course=course)
     if form.is_valid():
         try:
-            quiz = services.quiz_create(session=form.cleaned_data["session"], **form.settings())
+            quiz = services.quiz_create(
+                actor=request.user, session=form.cleaned_data["session"], **form.settings()
+            )
         except ApplicationError as exc:
             _service_error_to_form(form, exc)
         else:
@@ -703,7 +694,7 @@ def quiz_settings(request: HttpRequest, quiz_id: int) -> HttpResponse:
             )
         else:
             try:
-                services.quiz_update(quiz=quiz, data=changes)
+                services.quiz_update(actor=request.user, quiz=quiz, data=changes)
             except ApplicationError as exc:
                 _service_error_to_form(form, exc)
             else:
@@ -754,7 +745,7 @@ def quiz_questions(request: HttpRequest, quiz_id: int) -> HttpResponse:
         bank = bank.filter(name__icontains=search)
     bank = list(bank.order_by("category__path", "name", "pk")[: BANK_PAGE + 1])
     slots = selectors.quiz_slot_list(quiz=quiz)
-    question_count, max_grade = quiz_outline(quiz)
+    question_count, max_grade = selectors.quiz_outline(quiz)
     context = {
         "quiz": quiz,
         "course": course,
@@ -791,7 +782,7 @@ def quiz_questions_add(request: HttpRequest, quiz_id: int) -> HttpResponse:
         with transaction.atomic():
             for question in chosen:
                 services.quiz_question_add(
-                    quiz=quiz, question=question, mark=form.cleaned_data["mark"]
+                    actor=request.user, quiz=quiz, question=question, mark=form.cleaned_data["mark"]
                 )
     except ApplicationError as exc:
         if exc.denies_access:
@@ -820,6 +811,7 @@ def quiz_questions_random(request: HttpRequest, quiz_id: int) -> HttpResponse:
     data = form.cleaned_data
     try:
         slots = services.quiz_random_questions_add(
+            actor=request.user,
             quiz=quiz,
             category=data["category"],
             count=data["count"],
@@ -850,7 +842,7 @@ def quiz_slot_remove(request: HttpRequest, quiz_id: int, slot_id: int) -> HttpRe
     number = next(s.number for s in selectors.quiz_slot_list(quiz=quiz) if s.pk == slot.pk)
     what = f"question {number}" if number else "the description"
     try:
-        services.quiz_slot_remove(slot=slot)
+        services.quiz_slot_remove(actor=request.user, slot=slot)
     except ApplicationError as exc:
         if exc.denies_access:
             raise
@@ -877,8 +869,9 @@ def quiz_overrides(request: HttpRequest, quiz_id: int) -> HttpResponse:
             student = data["student"]
             try:
                 services.quiz_override_set(
+                    actor=request.user,
                     quiz=quiz,
-                    user=student,
+                    student=student,
                     opens_at=data["opens_at"],
                     closes_at=data["closes_at"],
                     extra_time=data["extra_time_delta"],
@@ -920,7 +913,7 @@ def quiz_override_clear(request: HttpRequest, quiz_id: int, user_id: int) -> Htt
     if student is None:
         raise ApplicationError("not_found", "No such student in this course.", status_code=404)
     name = student.get_full_name() or student.get_username()
-    if services.quiz_override_delete(quiz=quiz, user=student):
+    if services.quiz_override_delete(actor=request.user, quiz=quiz, student=student):
         messages.success(request, f"Cleared the override for {name}: the quiz's settings apply.")
     else:
         messages.info(request, f"{name} had no override.")

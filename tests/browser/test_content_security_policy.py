@@ -47,7 +47,7 @@ def site(tmp_path, seed_deck_source, deck_image_origins):
     ).session
     quiz = demo_quiz_load(course=course, session=session)
     student = MembershipFactory(course=course, role=Membership.Role.STUDENT).user
-    attempt = attempt_start(quiz=quiz, user=student)
+    attempt = attempt_start(quiz=quiz, actor=student)
     return {
         "course": course,
         "session": session,

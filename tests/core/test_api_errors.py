@@ -11,6 +11,7 @@ from django.urls import reverse
 from rest_framework import exceptions
 from rest_framework.test import APIClient
 
+from core.actors import SYSTEM
 from core.api import exception_handler
 from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from courseware import services
@@ -215,8 +216,8 @@ def attempt(session12, student):
         closes_at=now + timezone.timedelta(days=1),
     )
     question = question_create(course=session12.course, content=true_false())
-    quiz_question_add(quiz=quiz, question=question)
-    return attempt_start(quiz=quiz, user=student)
+    quiz_question_add(actor=SYSTEM, quiz=quiz, question=question)
+    return attempt_start(quiz=quiz, actor=student)
 
 
 def _too_deep(body: dict) -> None:

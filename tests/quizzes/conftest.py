@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import factory
 import pytest
 
+from core.actors import SYSTEM
 from quizzes.models import Quiz
 from quizzes.services import question_create, quiz_question_add
 from tests.factories import SessionFactory
@@ -139,7 +140,7 @@ def make_quiz(session12):
         for i, content in enumerate(contents):
             question = question_create(course=session12.course, content=content)
             mark = None if marks is None else marks[i]
-            quiz_question_add(quiz=quiz, question=question, mark=mark)
+            quiz_question_add(actor=SYSTEM, quiz=quiz, question=question, mark=mark)
         return quiz
 
     return make

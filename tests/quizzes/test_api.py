@@ -102,18 +102,18 @@ def open_quiz(new_quiz):
 @pytest.fixture
 def finished(open_quiz, student):
     """The student's first attempt: Rome (right), True (wrong), an essay to mark."""
-    attempt = services.attempt_start(quiz=open_quiz, user=student)
+    attempt = services.attempt_start(quiz=open_quiz, actor=student)
     choice = _display_id(attempt, 1, "Rome")
     return services.attempt_submit(
         attempt=attempt,
-        user=student,
+        actor=student,
         responses={1: {"choice": choice}, 2: {"value": True}, 3: {"text": "Because."}},
     )
 
 
 @pytest.fixture
 def in_progress(open_quiz, student, finished):
-    return services.attempt_start(quiz=open_quiz, user=student)
+    return services.attempt_start(quiz=open_quiz, actor=student)
 
 
 @pytest.fixture
@@ -572,7 +572,7 @@ def test_results_json_and_csv(open_quiz, finished, instructor, student, classmat
     student.save()
     client = token_client(instructor)
     services.essay_mark(
-        attempt_question=finished.questions.get(position=3), grader=instructor, mark=2
+        attempt_question=finished.questions.get(position=3), actor=instructor, mark=2
     )
 
     body = client.get(url("quiz-results", quiz_id=open_quiz.pk)).json()
@@ -608,11 +608,11 @@ def test_results_csv_errors_are_json(open_quiz, student):
 def test_statistics(open_quiz, instructor, course):
     students = [MembershipFactory(course=course).user for _ in range(4)]
     for i, someone in enumerate(students):
-        attempt = services.attempt_start(quiz=open_quiz, user=someone)
+        attempt = services.attempt_start(quiz=open_quiz, actor=someone)
         choice = _display_id(attempt, 1, "Rome" if i % 2 else "Milan")
         services.attempt_submit(
             attempt=attempt,
-            user=someone,
+            actor=someone,
             responses={1: {"choice": choice}, 2: {"value": i >= 2}},
         )
     client = token_client(instructor)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.actors import SYSTEM
 from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from courseware.models import Membership
 from quizzes import selectors, services
@@ -27,14 +28,14 @@ from tests.quizzes.conftest import (
 
 def start(quiz, user, minutes=0, **kwargs):
     return services.attempt_start(
-        quiz=quiz, user=user, now=NOW + timedelta(minutes=minutes), **kwargs
+        quiz=quiz, actor=user, now=NOW + timedelta(minutes=minutes), **kwargs
     )
 
 
 def save(attempt, user, slot, response, minutes=1):
     return services.attempt_answer_save(
         attempt=attempt,
-        user=user,
+        actor=user,
         slot=slot,
         response=response,
         now=NOW + timedelta(minutes=minutes),
@@ -43,7 +44,7 @@ def save(attempt, user, slot, response, minutes=1):
 
 def submit(attempt, user, minutes=2, **kwargs):
     return services.attempt_submit(
-        attempt=attempt, user=user, now=NOW + timedelta(minutes=minutes), **kwargs
+        attempt=attempt, actor=user, now=NOW + timedelta(minutes=minutes), **kwargs
     )
 
 
@@ -133,7 +134,7 @@ def test_quiz_without_questions_cannot_be_started(session12, student):
 def test_override_extra_time_and_attempts(make_quiz, student):
     quiz = make_quiz(true_false(), attempts_allowed=1)
     services.quiz_override_set(
-        quiz=quiz, user=student, extra_time=timedelta(minutes=10), extra_attempts=1
+        actor=SYSTEM, quiz=quiz, student=student, extra_time=timedelta(minutes=10), extra_attempts=1
     )
 
     first = start(quiz, student)
@@ -148,7 +149,9 @@ def test_override_own_dates_let_a_student_in_after_the_quiz_closed(make_quiz, st
     quiz = make_quiz(
         true_false(), closes_at=NOW - timedelta(minutes=1), opens_at=NOW - timedelta(days=1)
     )
-    services.quiz_override_set(quiz=quiz, user=student, closes_at=NOW + timedelta(hours=2))
+    services.quiz_override_set(
+        actor=SYSTEM, quiz=quiz, student=student, closes_at=NOW + timedelta(hours=2)
+    )
 
     attempt = start(quiz, student)
 
@@ -158,11 +161,13 @@ def test_override_own_dates_let_a_student_in_after_the_quiz_closed(make_quiz, st
 def test_override_moves_the_deadline_of_an_attempt_in_progress(quiz, student):
     attempt = start(quiz, student)
 
-    services.quiz_override_set(quiz=quiz, user=student, extra_time=timedelta(minutes=15))
+    services.quiz_override_set(
+        actor=SYSTEM, quiz=quiz, student=student, extra_time=timedelta(minutes=15)
+    )
     attempt.refresh_from_db()
     assert attempt.deadline == NOW + timedelta(minutes=35)
 
-    services.quiz_override_delete(quiz=quiz, user=student)
+    services.quiz_override_delete(actor=SYSTEM, quiz=quiz, student=student)
     attempt.refresh_from_db()
     assert attempt.deadline == NOW + timedelta(minutes=20)
 
@@ -261,7 +266,7 @@ def test_random_slots_draw_different_questions_from_a_category(session12, studen
             course=course, category=category, content=true_false(name=f"TF {i}")
         )
     quiz = QuizFactory(session=session12)
-    services.quiz_random_questions_add(quiz=quiz, category=category, count=3)
+    services.quiz_random_questions_add(actor=SYSTEM, quiz=quiz, category=category, count=3)
 
     attempt = start(quiz, student)
 
@@ -275,7 +280,7 @@ def test_random_slots_cannot_ask_for_more_questions_than_the_category_has(sessio
     quiz = QuizFactory(session=session12)
 
     with pytest.raises(ApplicationError) as excinfo:
-        services.quiz_random_questions_add(quiz=quiz, category=category, count=2)
+        services.quiz_random_questions_add(actor=SYSTEM, quiz=quiz, category=category, count=2)
     assert excinfo.value.code == "not_enough_questions"
 
 
@@ -284,7 +289,7 @@ def test_questions_cannot_change_once_attempted(quiz, student, session12):
     question = services.question_create(course=session12.course, content=true_false())
 
     with pytest.raises(ApplicationError) as excinfo:
-        services.quiz_question_add(quiz=quiz, question=question)
+        services.quiz_question_add(actor=SYSTEM, quiz=quiz, question=question)
     assert excinfo.value.code == "quiz_has_attempts"
 
 
@@ -350,7 +355,7 @@ def test_answer_after_the_deadline_is_refused_and_the_attempt_submitted(quiz, st
     with pytest.raises(ApplicationError) as excinfo:
         services.attempt_answer_save(
             attempt=attempt,
-            user=student,
+            actor=student,
             slot=2,
             response={"value": False},
             now=NOW + timedelta(minutes=20, seconds=1),
@@ -382,14 +387,36 @@ def test_opening_an_overdue_attempt_submits_it_first(quiz, student):
     attempt = start(quiz, student)
     save(attempt, student, 2, {"value": False}, minutes=5)
 
-    opened = selectors.attempt_get(
-        user=student, attempt_id=attempt.pk, now=NOW + timedelta(hours=1)
-    )
+    opened = selectors.attempt_get(user=student, attempt_id=attempt.pk)
+    finalized = services.attempt_finalize_if_overdue(attempt=opened, now=NOW + timedelta(hours=1))
 
+    assert finalized is True
     assert opened.state == Attempt.State.FINISHED
     assert opened.auto_submitted is True
     assert opened.needs_grading is False  # the essay was left blank: 0 at once
     assert opened.score == 1.0
+
+
+def test_the_attempt_selector_never_submits_an_overdue_attempt(quiz, student):
+    attempt = start(quiz, student)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(minutes=1))
+
+    opened = selectors.attempt_get(user=student, attempt_id=attempt.pk)
+
+    assert opened.state == Attempt.State.IN_PROGRESS
+    assert Attempt.objects.get(pk=attempt.pk).state == Attempt.State.IN_PROGRESS
+
+
+def test_finalizing_says_whether_this_call_submitted_the_attempt(quiz, student):
+    attempt = start(quiz, student)
+    late = NOW + timedelta(hours=1)
+
+    in_time = services.attempt_finalize_if_overdue(attempt=attempt, now=NOW + timedelta(minutes=1))
+    first = services.attempt_finalize_if_overdue(attempt=attempt, now=late)
+    again = services.attempt_finalize_if_overdue(attempt=attempt, now=late)
+
+    assert (in_time, first, again) == (False, True, False)
+    assert Attempt.objects.get(pk=attempt.pk).auto_submitted is True
 
 
 def test_periodic_task_submits_overdue_attempts_only(make_quiz, student, course):
@@ -397,9 +424,9 @@ def test_periodic_task_submits_overdue_attempts_only(make_quiz, student, course)
     quiz = make_quiz(
         true_false(), opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1)
     )
-    late = services.attempt_start(quiz=quiz, user=student, now=now - timedelta(minutes=30))
+    late = services.attempt_start(quiz=quiz, actor=student, now=now - timedelta(minutes=30))
     classmate = MembershipFactory(course=course, role=Membership.Role.STUDENT).user
-    on_time = services.attempt_start(quiz=quiz, user=classmate, now=now - timedelta(minutes=5))
+    on_time = services.attempt_start(quiz=quiz, actor=classmate, now=now - timedelta(minutes=5))
 
     assert finalize_overdue_attempts() == 1
     assert finalize_overdue_attempts() == 0
@@ -491,7 +518,7 @@ def test_essay_waits_for_a_mark_then_the_score_follows(quiz, student, instructor
     essay_row = finished.questions.get(position=3)
     assert essay_row.state == AttemptQuestion.State.NEEDS_GRADING
 
-    services.essay_mark(attempt_question=essay_row, grader=instructor, mark=1.5, comment="Good.")
+    services.essay_mark(attempt_question=essay_row, actor=instructor, mark=1.5, comment="Good.")
 
     finished.refresh_from_db()
     essay_row.refresh_from_db()
@@ -508,7 +535,7 @@ def test_essay_mark_must_be_within_the_question_mark(quiz, student, instructor, 
 
     with pytest.raises(ApplicationError) as excinfo:
         services.essay_mark(
-            attempt_question=attempt.questions.get(position=3), grader=instructor, mark=mark
+            attempt_question=attempt.questions.get(position=3), actor=instructor, mark=mark
         )
     assert excinfo.value.code == "invalid_mark"
 
@@ -519,8 +546,8 @@ def test_only_instructors_mark_essays_and_only_submitted_ones(quiz, student, ins
     row = attempt.questions.get(position=3)
 
     with pytest.raises(ApplicationError) as excinfo:
-        services.essay_mark(attempt_question=row, grader=instructor, mark=1)
+        services.essay_mark(attempt_question=row, actor=instructor, mark=1)
     assert excinfo.value.code == "attempt_in_progress"
     submit(attempt, student)
     with pytest.raises(PermissionDeniedError):
-        services.essay_mark(attempt_question=row, grader=student, mark=2)
+        services.essay_mark(attempt_question=row, actor=student, mark=2)

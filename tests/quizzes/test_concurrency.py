@@ -39,23 +39,23 @@ def race(count, work):
 
 
 def test_starting_twice_at_once_yields_one_attempt(quiz, student):
-    results = race(4, lambda: services.attempt_start(quiz=quiz, user=student, now=NOW).pk)
+    results = race(4, lambda: services.attempt_start(quiz=quiz, actor=student, now=NOW).pk)
 
     assert len(set(results)) == 1, results
     assert Attempt.objects.filter(quiz=quiz, user=student).count() == 1
 
 
 def test_submitting_twice_at_once_is_harmless(quiz, student):
-    attempt = services.attempt_start(quiz=quiz, user=student, now=NOW)
+    attempt = services.attempt_start(quiz=quiz, actor=student, now=NOW)
     services.attempt_answer_save(
-        attempt=attempt, user=student, slot=1, response={"choice": 0}, now=NOW
+        attempt=attempt, actor=student, slot=1, response={"choice": 0}, now=NOW
     )
 
     results = race(
         3,
         lambda: (
             services.attempt_submit(
-                attempt=attempt, user=student, now=NOW + timedelta(minutes=1)
+                attempt=attempt, actor=student, now=NOW + timedelta(minutes=1)
             ).submitted_at
         ),
     )
@@ -67,7 +67,7 @@ def test_submitting_twice_at_once_is_harmless(quiz, student):
 
 
 def test_the_database_allows_one_attempt_in_progress(quiz, student):
-    first = services.attempt_start(quiz=quiz, user=student, now=NOW)
+    first = services.attempt_start(quiz=quiz, actor=student, now=NOW)
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Attempt.objects.create(quiz=quiz, user=student, number=first.number + 1, started_at=NOW)

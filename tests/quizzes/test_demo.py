@@ -37,7 +37,7 @@ def test_demo_quiz_covers_the_deck_and_reloads_without_copies(course, seed_deck_
     )
     assert linked == {None, 1, 2, 3, 4}  # every objective is assessed (the intro is not)
     now = timezone.now()
-    attempt = services.attempt_start(quiz=quiz, user=student, now=now)
+    attempt = services.attempt_start(quiz=quiz, actor=student, now=now)
     shown = selectors.attempt_display(attempt=attempt, now=now)
     assert len(shown["questions"]) == 13
     assert shown["attempt"]["seconds_left"] == 20 * 60

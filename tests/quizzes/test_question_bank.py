@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.db.models import RestrictedError
 
+from core.actors import SYSTEM
 from core.exceptions import ApplicationError, PermissionDeniedError
 from quizzes import selectors, services
 from quizzes.models import Question, QuestionCategory, QuestionVersion, RegradeRecord
@@ -25,7 +26,9 @@ $CATEGORY: $course$/top/Session 12/Tools
 
 
 def test_import_into_session_creates_categories_and_links_objectives(course, session12):
-    result = services.question_bank_import(course=course, source=GIFT, session=session12)
+    result = services.question_bank_import(
+        actor=SYSTEM, course=course, source=GIFT, session=session12
+    )
 
     assert result.as_dict() == {
         "imported": 3,
@@ -47,7 +50,7 @@ def test_import_with_an_unknown_objective_imports_nothing(course, session12):
     source = "// [tag:LO9]\nQ {T}\n\nFine {F}"
 
     with pytest.raises(QuestionFileError) as excinfo:
-        services.question_bank_import(course=course, source=source, session=session12)
+        services.question_bank_import(actor=SYSTEM, course=course, source=source, session=session12)
 
     assert "Line 2: Tag LO9: session 12 has no objective 9 (it has 2)." in excinfo.value.message
     assert Question.objects.count() == 0
@@ -55,9 +58,10 @@ def test_import_with_an_unknown_objective_imports_nothing(course, session12):
 
 
 def test_reimport_by_id_updates_instead_of_duplicating(course, session12):
-    services.question_bank_import(course=course, source=GIFT, session=session12)
+    services.question_bank_import(actor=SYSTEM, course=course, source=GIFT, session=session12)
 
     again = services.question_bank_import(
+        actor=SYSTEM,
         course=course,
         source=GIFT.replace("{=pipeline}", "{=pipeline =pipeline()}"),
         session=session12,
@@ -75,7 +79,9 @@ def test_reimport_by_id_updates_instead_of_duplicating(course, session12):
 
 def test_duplicate_ids_in_one_file_are_an_error(course):
     with pytest.raises(QuestionFileError, match=r"Line 5: \[id:x\] is used again"):
-        services.question_bank_import(course=course, source="// [id:x]\nA {T}\n\n// [id:x]\nB {T}")
+        services.question_bank_import(
+            actor=SYSTEM, course=course, source="// [id:x]\nA {T}\n\n// [id:x]\nB {T}"
+        )
 
 
 def test_import_preview_parses_without_writing(course):
@@ -97,7 +103,7 @@ def test_import_preview_parses_without_writing(course):
 
 def test_aiken_import(course):
     result = services.question_bank_import(
-        course=course, source="Q?\nA. one\nB. two\nANSWER: B\n", format="aiken"
+        actor=SYSTEM, course=course, source="Q?\nA. one\nB. two\nANSWER: B\n", format="aiken"
     )
 
     assert result.by_type == {"single_choice": 1}
@@ -117,7 +123,7 @@ def test_editing_an_unused_question_edits_its_version(course):
 def test_editing_an_attempted_question_makes_a_new_version_attempts_keep_theirs(make_quiz, student):
     quiz = make_quiz(true_false())
     question = quiz.slots.get().question
-    attempt = services.attempt_start(quiz=quiz, user=student, now=NOW)
+    attempt = services.attempt_start(quiz=quiz, actor=student, now=NOW)
 
     version = services.question_update(question=question, content=true_false(text="Changed."))
 
@@ -148,9 +154,12 @@ def test_invalid_content_is_refused_with_a_reason(course):
 
 
 def finished_attempt(quiz, student, responses, minutes=0):
-    attempt = services.attempt_start(quiz=quiz, user=student, now=NOW + timedelta(minutes=minutes))
+    attempt = services.attempt_start(quiz=quiz, actor=student, now=NOW + timedelta(minutes=minutes))
     return services.attempt_submit(
-        attempt=attempt, user=student, responses=responses, now=NOW + timedelta(minutes=minutes + 1)
+        attempt=attempt,
+        actor=student,
+        responses=responses,
+        now=NOW + timedelta(minutes=minutes + 1),
     )
 
 
@@ -177,15 +186,15 @@ def test_regrade_after_fixing_the_key_records_old_and_new_marks(make_quiz, stude
 def test_regrade_switches_attempts_in_progress_without_records(make_quiz, student, instructor):
     quiz = make_quiz(true_false(correct=True))
     question = quiz.slots.get().question
-    attempt = services.attempt_start(quiz=quiz, user=student, now=NOW)
+    attempt = services.attempt_start(quiz=quiz, actor=student, now=NOW)
     services.attempt_answer_save(
-        attempt=attempt, user=student, slot=1, response={"value": False}, now=NOW
+        attempt=attempt, actor=student, slot=1, response={"value": False}, now=NOW
     )
 
     services.question_update(question=question, content=true_false(correct=False))
     summary = services.question_regrade(question=question, actor=instructor)
     finished = services.attempt_submit(
-        attempt=attempt, user=student, now=NOW + timedelta(minutes=1)
+        attempt=attempt, actor=student, now=NOW + timedelta(minutes=1)
     )
 
     assert (summary.records, summary.in_progress_updated) == ([], 1)
@@ -215,10 +224,10 @@ def test_only_instructors_regrade(make_quiz, student):
 
 
 def test_bank_export_is_gift_that_imports_again(course, session12, other_course):
-    services.question_bank_import(course=course, source=GIFT, session=session12)
+    services.question_bank_import(actor=SYSTEM, course=course, source=GIFT, session=session12)
 
     exported = selectors.question_bank_export(course=course)
-    copy = services.question_bank_import(course=other_course, source=exported)
+    copy = services.question_bank_import(actor=SYSTEM, course=other_course, source=exported)
 
     assert copy.by_type == {"true_false": 1, "short_answer": 1, "essay": 1}
     originals = {q.name: q.current_version.content for q in Question.objects.filter(course=course)}
@@ -232,7 +241,7 @@ def test_bank_export_is_gift_that_imports_again(course, session12, other_course)
 
 def test_a_question_in_use_cannot_be_deleted_alone(make_quiz, student):
     quiz = make_quiz(true_false())
-    services.attempt_start(quiz=quiz, user=student, now=NOW)
+    services.attempt_start(quiz=quiz, actor=student, now=NOW)
 
     with pytest.raises(RestrictedError):
         quiz.slots.get().question.delete()

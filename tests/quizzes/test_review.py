@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.actors import SYSTEM
 from core.exceptions import ApplicationError, NotFoundError
 from courseware.models import Membership
 from quizzes import selectors, services
@@ -62,10 +63,10 @@ def test_review_options_are_filled_from_defaults_and_checked():
 def reviewed(make_quiz, student):
     """A submitted attempt (at SUBMITTED): Rome right, True wrong."""
     quiz = make_quiz(single_choice(), true_false(), closes_at=CLOSES, review_options=OPTIONS)
-    attempt = services.attempt_start(quiz=quiz, user=student, now=NOW)
+    attempt = services.attempt_start(quiz=quiz, actor=student, now=NOW)
     return services.attempt_submit(
         attempt=attempt,
-        user=student,
+        actor=student,
         responses={1: {"choice": 0}, 2: {"value": True}},
         now=SUBMITTED,
     )
@@ -107,7 +108,7 @@ def test_after_close_shows_everything_including_right_answers(reviewed, student)
 
 def test_a_student_s_own_close_date_decides_the_window(reviewed, student):
     services.quiz_override_set(
-        quiz=reviewed.quiz, user=student, closes_at=CLOSES + timedelta(days=7)
+        actor=SYSTEM, quiz=reviewed.quiz, student=student, closes_at=CLOSES + timedelta(days=7)
     )
 
     assert review_at(reviewed, student, CLOSES + timedelta(minutes=1))["window"] == "open"
@@ -117,9 +118,9 @@ def test_nothing_but_responses_when_a_window_shows_nothing(make_quiz, student):
     quiz = make_quiz(
         single_choice(), review_options={"immediately": dict.fromkeys(OPTIONS["open"], False)}
     )
-    attempt = services.attempt_start(quiz=quiz, user=student, now=NOW)
+    attempt = services.attempt_start(quiz=quiz, actor=student, now=NOW)
     attempt = services.attempt_submit(
-        attempt=attempt, user=student, responses={1: {"choice": 1}}, now=NOW
+        attempt=attempt, actor=student, responses={1: {"choice": 1}}, now=NOW
     )
 
     data = review_at(attempt, student, NOW)
@@ -140,9 +141,9 @@ def test_nothing_but_responses_when_a_window_shows_nothing(make_quiz, student):
 
 def test_during_options_show_correctness_of_saved_answers(make_quiz, student):
     quiz = make_quiz(single_choice(), true_false(), review_options=OPTIONS)
-    attempt = services.attempt_start(quiz=quiz, user=student, now=NOW)
+    attempt = services.attempt_start(quiz=quiz, actor=student, now=NOW)
     services.attempt_answer_save(
-        attempt=attempt, user=student, slot=1, response={"choice": 0}, now=NOW
+        attempt=attempt, actor=student, slot=1, response={"choice": 0}, now=NOW
     )
 
     rome, sky = selectors.attempt_display(attempt=attempt, now=NOW)["questions"]
@@ -162,12 +163,12 @@ def test_instructors_see_everything_at_any_time(reviewed, instructor):
 
 def test_essay_comment_is_part_of_feedback(make_quiz, student, instructor):
     quiz = make_quiz(essay(general_feedback="Model answer."), closes_at=CLOSES)
-    attempt = services.attempt_start(quiz=quiz, user=student, now=NOW)
+    attempt = services.attempt_start(quiz=quiz, actor=student, now=NOW)
     attempt = services.attempt_submit(
-        attempt=attempt, user=student, responses={1: {"text": "Mine."}}, now=NOW
+        attempt=attempt, actor=student, responses={1: {"text": "Mine."}}, now=NOW
     )
     services.essay_mark(
-        attempt_question=attempt.questions.get(), grader=instructor, mark=1, comment="Nice."
+        attempt_question=attempt.questions.get(), actor=instructor, mark=1, comment="Nice."
     )
 
     data = review_at(attempt, student, NOW + timedelta(minutes=1))
@@ -181,7 +182,7 @@ def test_essay_comment_is_part_of_feedback(make_quiz, student, instructor):
 
 
 def test_students_cannot_review_in_progress_or_other_students_attempts(quiz, student, course):
-    attempt = services.attempt_start(quiz=quiz, user=student, now=NOW)
+    attempt = services.attempt_start(quiz=quiz, actor=student, now=NOW)
     classmate = MembershipFactory(course=course, role=Membership.Role.STUDENT).user
 
     with pytest.raises(ApplicationError) as excinfo:
@@ -191,7 +192,7 @@ def test_students_cannot_review_in_progress_or_other_students_attempts(quiz, stu
         review_at(attempt, classmate, NOW)
     assert excinfo.value.code == "permission_denied"
     with pytest.raises(NotFoundError):
-        selectors.attempt_get(user=classmate, attempt_id=attempt.pk, now=NOW)
+        selectors.attempt_get(user=classmate, attempt_id=attempt.pk)
 
 
 def test_score_history_hides_marks_while_the_review_options_do(make_quiz, student):
@@ -201,8 +202,8 @@ def test_score_history_hides_marks_while_the_review_options_do(make_quiz, studen
         "closed": {"marks": True},
     }
     quiz = make_quiz(single_choice(), closes_at=CLOSES, review_options=hidden_while_open)
-    attempt = services.attempt_start(quiz=quiz, user=student, now=NOW)
-    services.attempt_submit(attempt=attempt, user=student, responses={1: {"choice": 0}}, now=NOW)
+    attempt = services.attempt_start(quiz=quiz, actor=student, now=NOW)
+    services.attempt_submit(attempt=attempt, actor=student, responses={1: {"choice": 0}}, now=NOW)
 
     [while_open] = selectors.score_history(user=student, course=quiz.session.course, now=NOW)
     [after_close] = selectors.score_history(user=student, course=quiz.session.course, now=CLOSES)

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from core.actors import SYSTEM
 from core.exceptions import ApplicationError
 from courseware.models import Membership
 from quizzes import selectors, services
@@ -465,7 +466,7 @@ def test_create_shows_service_refusal(client, course, session12, instructor, mon
 
 
 def test_settings_warn_when_students_have_attempted(client, open_quiz, instructor, student):
-    services.attempt_start(quiz=open_quiz, user=student)
+    services.attempt_start(quiz=open_quiz, actor=student)
     client.force_login(instructor)
 
     html = client.get(reverse("quiz-settings", args=[open_quiz.pk])).content.decode()
@@ -476,7 +477,7 @@ def test_settings_warn_when_students_have_attempted(client, open_quiz, instructo
 
 def test_cutting_attempts_short_needs_confirmation(client, open_quiz, instructor, student):
     attempt = services.attempt_start(
-        quiz=open_quiz, user=student, now=timezone.now() - timedelta(minutes=10)
+        quiz=open_quiz, actor=student, now=timezone.now() - timedelta(minutes=10)
     )
     client.force_login(instructor)
     url = reverse("quiz-settings", args=[open_quiz.pk])
@@ -497,11 +498,12 @@ def test_cutting_attempts_short_needs_confirmation(client, open_quiz, instructor
     assert "1 attempt in progress got a new deadline; 1 of them ran out of time" in html
     assert Quiz.objects.get(pk=open_quiz.pk).time_limit == timedelta(minutes=5)
     attempt = selectors.attempt_get(user=student, attempt_id=attempt.pk)
+    assert services.attempt_finalize_if_overdue(attempt=attempt) is True
     assert attempt.state == Attempt.State.FINISHED and attempt.auto_submitted
 
 
 def test_longer_time_limit_moves_deadlines_without_asking(client, open_quiz, instructor, student):
-    attempt = services.attempt_start(quiz=open_quiz, user=student)
+    attempt = services.attempt_start(quiz=open_quiz, actor=student)
     client.force_login(instructor)
     url = reverse("quiz-settings", args=[open_quiz.pk])
     data = {**form_data(client.get(url).content.decode()), "time_limit": "30"}
@@ -618,7 +620,7 @@ def test_slot_of_another_quiz_is_404(client, open_quiz, new_quiz, instructor):
 
 
 def test_questions_are_locked_once_attempted(client, open_quiz, instructor, student, bank):
-    services.attempt_start(quiz=open_quiz, user=student)
+    services.attempt_start(quiz=open_quiz, actor=student)
     client.force_login(instructor)
     slot = open_quiz.slots.get(position=1)
 
@@ -640,7 +642,7 @@ def test_questions_are_locked_once_attempted(client, open_quiz, instructor, stud
 
 
 def test_empty_bank_points_to_import(client, course, session12, instructor):
-    quiz = services.quiz_create(session=session12, title="Empty")
+    quiz = services.quiz_create(actor=SYSTEM, session=session12, title="Empty")
     client.force_login(instructor)
 
     html = client.get(reverse("quiz-questions", args=[quiz.pk])).content.decode()
@@ -654,7 +656,9 @@ def test_empty_bank_points_to_import(client, course, session12, instructor):
 
 def test_overrides_page_lists_every_student(client, open_quiz, instructor, student, course):
     classmate = MembershipFactory(course=course, role=Membership.Role.STUDENT).user
-    services.quiz_override_set(quiz=open_quiz, user=classmate, extra_time=timedelta(minutes=10))
+    services.quiz_override_set(
+        actor=SYSTEM, quiz=open_quiz, student=classmate, extra_time=timedelta(minutes=10)
+    )
     client.force_login(instructor)
 
     html = client.get(reverse("quiz-overrides", args=[open_quiz.pk])).content.decode()
@@ -669,10 +673,10 @@ def test_overrides_page_lists_every_student(client, open_quiz, instructor, stude
 
 def test_extra_attempts_let_a_student_start_again(client, new_quiz, instructor, student):
     quiz = new_quiz(single_choice(), attempts_allowed=1)
-    attempt = services.attempt_start(quiz=quiz, user=student)
-    services.attempt_submit(attempt=attempt, user=student)
+    attempt = services.attempt_start(quiz=quiz, actor=student)
+    services.attempt_submit(attempt=attempt, actor=student)
     with pytest.raises(ApplicationError) as refused:
-        services.attempt_start(quiz=quiz, user=student)
+        services.attempt_start(quiz=quiz, actor=student)
     assert refused.value.code == "no_attempts_left"
     client.force_login(instructor)
 
@@ -684,22 +688,22 @@ def test_extra_attempts_let_a_student_start_again(client, new_quiz, instructor, 
 
     assert "Saved the override for" in response.content.decode()
     assert "1 of 2" in response.content.decode()
-    second = services.attempt_start(quiz=quiz, user=student)
+    second = services.attempt_start(quiz=quiz, actor=student)
     assert second.number == 2
-    services.attempt_submit(attempt=second, user=student)
+    services.attempt_submit(attempt=second, actor=student)
 
     cleared = client.post(reverse("quiz-override-clear", args=[quiz.pk, student.pk]), follow=True)
 
     assert "Cleared the override for" in cleared.content.decode()
     assert not QuizOverride.objects.filter(quiz=quiz).exists()
     with pytest.raises(ApplicationError):
-        services.attempt_start(quiz=quiz, user=student)
+        services.attempt_start(quiz=quiz, actor=student)
     again = client.post(reverse("quiz-override-clear", args=[quiz.pk, student.pk]), follow=True)
     assert "had no override" in again.content.decode()
 
 
 def test_extra_time_and_own_dates(client, open_quiz, instructor, student, settings):
-    attempt = services.attempt_start(quiz=open_quiz, user=student)
+    attempt = services.attempt_start(quiz=open_quiz, actor=student)
     client.force_login(instructor)
     closes = (timezone.localtime() + timedelta(days=3)).replace(second=0, microsecond=0)
 
@@ -800,7 +804,7 @@ def _answer(client, attempt, slot, data):
 def test_nothing_leaks_while_during_is_all_off(client, new_quiz, student):
     content = single_choice(general_feedback="Secret general feedback")
     quiz = new_quiz(content, true_false(), review_options=_during())
-    attempt = services.attempt_start(quiz=quiz, user=student)
+    attempt = services.attempt_start(quiz=quiz, actor=student)
     client.force_login(student)
 
     right = _answer(client, attempt, 1, {"q1-choice": _display_id(attempt, 1, "Rome")})
@@ -824,7 +828,7 @@ def test_correctness_and_feedback_during_when_allowed(client, new_quiz, student)
         single_choice(general_feedback="About capitals."),
         review_options=_during(correctness=True, feedback=True),
     )
-    attempt = services.attempt_start(quiz=quiz, user=student)
+    attempt = services.attempt_start(quiz=quiz, actor=student)
     client.force_login(student)
 
     right = _answer(client, attempt, 1, {"q1-choice": _display_id(attempt, 1, "Rome")})
@@ -869,7 +873,7 @@ def test_marks_and_right_answers_during_when_allowed(client, new_quiz, student):
     quiz = new_quiz(
         single_choice(), marks=[2], review_options=_during(marks=True, right_answers=True)
     )
-    attempt = services.attempt_start(quiz=quiz, user=student)
+    attempt = services.attempt_start(quiz=quiz, actor=student)
     client.force_login(student)
 
     html = _answer(client, attempt, 1, {"q1-choice": _display_id(attempt, 1, "Milan")})

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from core.actors import SYSTEM
 from courseware.models import Membership
 from quizzes import selectors, services
 from quizzes.models import Attempt, Question, Quiz
@@ -66,10 +67,10 @@ def _display_id(attempt: Attempt, slot: int, text: str) -> int:
 
 @pytest.fixture
 def finished(open_quiz, student):
-    attempt = services.attempt_start(quiz=open_quiz, user=student)
+    attempt = services.attempt_start(quiz=open_quiz, actor=student)
     return services.attempt_submit(
         attempt=attempt,
-        user=student,
+        actor=student,
         responses={
             1: {"choice": _display_id(attempt, 1, "Rome")},
             2: {"value": True},
@@ -80,7 +81,7 @@ def finished(open_quiz, student):
 
 @pytest.fixture
 def in_progress(open_quiz, student, finished):
-    return services.attempt_start(quiz=open_quiz, user=student)
+    return services.attempt_start(quiz=open_quiz, actor=student)
 
 
 def _client_for(request, who: str) -> Client:
@@ -254,8 +255,8 @@ def test_quiz_page_offers_continue_and_lists_attempts(client, open_quiz, student
 
 def test_no_attempts_left_explains_why(client, new_quiz, student):
     quiz = new_quiz(single_choice(), attempts_allowed=1)
-    attempt = services.attempt_start(quiz=quiz, user=student)
-    services.attempt_submit(attempt=attempt, user=student)
+    attempt = services.attempt_start(quiz=quiz, actor=student)
+    services.attempt_submit(attempt=attempt, actor=student)
     client.force_login(student)
 
     html = client.get(reverse("quiz-detail", args=[quiz.pk])).content.decode()
@@ -278,7 +279,7 @@ def test_start_creates_one_attempt_and_opens_it(client, open_quiz, student):
 def test_attempt_page_renders_every_type_without_answers(client, new_quiz, student):
     contents = [CONTENT[t](general_feedback="Secret general") for t in CONTENT]
     quiz = new_quiz(*contents)
-    attempt = services.attempt_start(quiz=quiz, user=student)
+    attempt = services.attempt_start(quiz=quiz, actor=student)
     client.force_login(student)
 
     response = client.get(reverse("quiz-attempt", args=[attempt.pk]))
@@ -304,7 +305,7 @@ def test_attempt_page_renders_every_type_without_answers(client, new_quiz, stude
 
 def test_attempt_without_time_limit_has_no_countdown(client, new_quiz, student):
     quiz = new_quiz(single_choice(), time_limit=None, closes_at=None)
-    attempt = services.attempt_start(quiz=quiz, user=student)
+    attempt = services.attempt_start(quiz=quiz, actor=student)
     client.force_login(student)
     html = client.get(reverse("quiz-attempt", args=[attempt.pk])).content.decode()
     assert "data-seconds-left" not in html
@@ -373,12 +374,12 @@ def test_submit_and_review(client, open_quiz, student, in_progress):
     client.force_login(student)
     services.attempt_answer_save(
         attempt=in_progress,
-        user=student,
+        actor=student,
         slot=1,
         response={"choice": _display_id(in_progress, 1, "Rome")},
     )
     services.attempt_answer_save(
-        attempt=in_progress, user=student, slot=2, response={"value": False}
+        attempt=in_progress, actor=student, slot=2, response={"value": False}
     )
 
     response = client.post(reverse("quiz-attempt-submit", args=[in_progress.pk]), follow=True)
@@ -414,9 +415,9 @@ def test_review_hides_marks_when_the_options_do(client, new_quiz, student):
         w: {"marks": False, "correctness": False, "feedback": False} for w in ("immediately",)
     }
     quiz = new_quiz(single_choice(), review_options=hidden)
-    attempt = services.attempt_start(quiz=quiz, user=student)
+    attempt = services.attempt_start(quiz=quiz, actor=student)
     services.attempt_submit(
-        attempt=attempt, user=student, responses={1: {"choice": _display_id(attempt, 1, "Rome")}}
+        attempt=attempt, actor=student, responses={1: {"choice": _display_id(attempt, 1, "Rome")}}
     )
     client.force_login(student)
 
@@ -456,7 +457,7 @@ def test_other_students_attempts_are_404(client, course, finished, in_progress):
 
 def test_quiz_list_and_score_history(client, open_quiz, student, finished, instructor):
     services.essay_mark(
-        attempt_question=finished.questions.get(position=3), grader=instructor, mark=2
+        attempt_question=finished.questions.get(position=3), actor=instructor, mark=2
     )
     client.force_login(student)
 
@@ -613,11 +614,11 @@ def test_statistics_page_has_histogram_and_flags_problem_questions(
     # discrimination index is negative.
     for i in range(6):
         someone = MembershipFactory(course=course).user
-        attempt = services.attempt_start(quiz=open_quiz, user=someone)
+        attempt = services.attempt_start(quiz=open_quiz, actor=someone)
         strong = i >= 3
         attempt = services.attempt_submit(
             attempt=attempt,
-            user=someone,
+            actor=someone,
             responses={
                 1: {"choice": _display_id(attempt, 1, "Rome" if strong else "Milan")},
                 2: {"value": strong},
@@ -626,7 +627,7 @@ def test_statistics_page_has_histogram_and_flags_problem_questions(
         )
         services.essay_mark(
             attempt_question=attempt.questions.get(position=3),
-            grader=instructor,
+            actor=instructor,
             mark=2 if strong else 0,
         )
     client.force_login(instructor)
@@ -708,9 +709,9 @@ def test_a_percentage_reads_the_same_on_every_page_and_in_the_csv(
 ):
     # 1 of 26 marks is 3.846...%: rounded to 3.85 first, the results table said 3.9.
     quiz = new_quiz(true_false(), true_false(), marks=[1, 25])
-    attempt = services.attempt_start(quiz=quiz, user=student)
+    attempt = services.attempt_start(quiz=quiz, actor=student)
     services.attempt_submit(
-        attempt=attempt, user=student, responses={1: {"value": False}, 2: {"value": True}}
+        attempt=attempt, actor=student, responses={1: {"value": False}, 2: {"value": True}}
     )
     client.force_login(student)
     pages = [
@@ -734,7 +735,9 @@ def test_a_percentage_reads_the_same_on_every_page_and_in_the_csv(
 
 def test_the_start_card_counts_the_earlier_of_time_limit_and_close_date(client, open_quiz, student):
     now = timezone.now()
-    services.quiz_override_set(quiz=open_quiz, user=student, closes_at=now + timedelta(minutes=5))
+    services.quiz_override_set(
+        actor=SYSTEM, quiz=open_quiz, student=student, closes_at=now + timedelta(minutes=5)
+    )
     client.force_login(student)
 
     html = client.get(reverse("quiz-detail", args=[open_quiz.pk])).content.decode()
@@ -746,8 +749,10 @@ def test_the_start_card_counts_the_earlier_of_time_limit_and_close_date(client, 
 
 def test_an_attempt_cut_off_by_the_close_date_says_so(client, open_quiz, student):
     now = timezone.now()
-    services.quiz_override_set(quiz=open_quiz, user=student, closes_at=now - timedelta(minutes=1))
-    attempt = services.attempt_start(quiz=open_quiz, user=student, now=now - timedelta(minutes=2))
+    services.quiz_override_set(
+        actor=SYSTEM, quiz=open_quiz, student=student, closes_at=now - timedelta(minutes=1)
+    )
+    attempt = services.attempt_start(quiz=open_quiz, actor=student, now=now - timedelta(minutes=2))
     client.force_login(student)
 
     response = client.post(
@@ -761,7 +766,7 @@ def test_an_attempt_cut_off_by_the_close_date_says_so(client, open_quiz, student
 
 def test_the_countdown_rounds_up_so_it_ends_at_the_deadline(open_quiz, student):
     now = timezone.now()
-    attempt = services.attempt_start(quiz=open_quiz, user=student, now=now)
+    attempt = services.attempt_start(quiz=open_quiz, actor=student, now=now)
 
     display = selectors.attempt_display(attempt=attempt, now=now + timedelta(seconds=5.5))
 

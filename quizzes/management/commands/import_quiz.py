@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.actors import SYSTEM
 from core.exceptions import ApplicationError
 from courseware.models import Course, Session
 from quizzes.parsing import FORMATS
@@ -47,6 +48,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{target.code} has no session {options['session']}.")
         try:
             result = question_bank_import(
+                actor=SYSTEM,
                 course=target,
                 source=source,
                 format=options["format"],
