@@ -179,7 +179,8 @@ DECK_MAX_BYTES = env_int("DECK_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = DECK_MAX_BYTES + 1024 * 1024
 # The largest request body accepted at all (a lab model upload is the largest), refused with a
 # 413 from its Content-Length before it is read. Each lab's max_upload_bytes (default 500 MB)
-# is checked after upload; a lab limit above this one has no effect.
+# is applied the same way by its upload views (labs.uploads); a lab limit above this one has no
+# effect.
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024 * 1024, minimum=DECK_MAX_BYTES)
 
 REST_FRAMEWORK = {

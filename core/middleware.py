@@ -62,7 +62,8 @@ class RequestSizeLimitMiddleware:
     """Refuses a request whose Content-Length exceeds REQUEST_MAX_BYTES with a 413, before
     anything reads the body (CsrfViewMiddleware reads a POST's form, Django spools uploads to
     disk): a client must not make the server take in gigabytes only to be told no. Each lab's
-    own, smaller `max_upload_bytes` is checked by the labs service once the upload is in."""
+    own, smaller `max_upload_bytes` is applied the same way by its upload views (labs.uploads)
+    and checked again by the labs service once the upload is in."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

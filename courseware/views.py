@@ -21,6 +21,7 @@ from core.exceptions import ApplicationError
 from core.forms import form_error_message
 from core.middleware import is_htmx
 from courseware import selectors, services
+from courseware.deck_images import deck_blocked_images
 from courseware.decks import DeckError
 from courseware.forms import (
     DeckConfirmForm,
@@ -185,6 +186,9 @@ def _render_preview(request: HttpRequest, course: Course, cleaned: dict) -> Http
         "filename": cleaned["filename"],
         "preview_slides": deck.slides[:PREVIEW_SLIDES],
         "confirm_form": confirm,
+        "blocked_images": deck_blocked_images(
+            deck=deck, self_origin=f"{request.scheme}://{request.get_host()}"
+        ),
     }
     return render(request, "courseware/deck_preview.html", context)
 

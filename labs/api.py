@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 from core.api import ErrorSerializer, Pagination, error_responses, paginated_response
 from core.exceptions import PermissionDeniedError
 from courseware.permissions import is_instructor
-from labs import selectors, services
+from labs import selectors, services, uploads
 from labs.models import Lab, Submission
 
 URL_NAMESPACE = "labs_api"
@@ -366,7 +366,8 @@ class LabSubmissionsApi(APIView):
                 e403="You are an instructor of the course (`permission_denied`).",
                 e409="The lab is not open yet (`lab_not_open`), has closed (`lab_closed`) or "
                 "has no held-out dataset yet (`no_dataset`).",
-                e413="The archive exceeds the lab's `max_upload_bytes` (`too_large`).",
+                e413="The archive exceeds the lab's `max_upload_bytes` (`too_large`); refused "
+                "from the `Content-Length` before the body is read when that already says so.",
                 e415="Not a multipart/form-data body (`unsupported_media_type`).",
             ),
             429: OpenApiResponse(
@@ -378,6 +379,9 @@ class LabSubmissionsApi(APIView):
     )
     def post(self, request: Request, lab_id: int) -> Response:
         lab, _role = selectors.lab_get(user=request.user, lab_id=lab_id)
+        # From the headers, before request.data reads (and spools) the body. With a token (the
+        # documented way) nothing has read it yet; a session-cookie call has, for its CSRF check.
+        uploads.upload_check_length(lab=lab, request=request)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["archive"]

@@ -30,6 +30,7 @@ from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.csv import spreadsheet_cell
@@ -40,7 +41,7 @@ from core.middleware import is_htmx
 from courseware import selectors as courseware_selectors
 from courseware.models import Membership
 from courseware.permissions import is_instructor, require_instructor
-from labs import selectors, services
+from labs import selectors, services, uploads
 from labs.demo import TRAINING_CSV_NAME, baseline_progress, training_csv_path
 from labs.forms import (
     DatasetUploadForm,
@@ -308,6 +309,11 @@ def lab_detail(request: HttpRequest, lab_id: int) -> HttpResponse:
     return render(request, "labs/lab_detail.html", _lab_context(request, lab, role))
 
 
+# CsrfViewMiddleware reads a form post's body to find its token, so the upload views are
+# csrf_exempt and check CSRF themselves (csrf_protect on the inner function, Django's documented
+# pattern) only after labs.uploads has refused, from the headers alone, an upload over the
+# lab's limit. That refusal changes nothing, so it needs no CSRF token.
+@csrf_exempt
 @require_POST
 @htmx_login_required
 def submission_create(request: HttpRequest, lab_id: int) -> HttpResponse:
@@ -315,6 +321,23 @@ def submission_create(request: HttpRequest, lab_id: int) -> HttpResponse:
     submission's card, or an error fragment with the service's message; without JS it
     redirects back to the lab page, or renders it with the error."""
     lab, role = selectors.lab_get(user=request.user, lab_id=lab_id)
+    try:
+        uploads.upload_check_length(lab=lab, request=request)
+    except ApplicationError as exc:
+        return _upload_error(request, lab, role, exc)
+    return _submission_create(request, lab, role)
+
+
+def _upload_error(request: HttpRequest, lab: Lab, role: str, exc: ApplicationError) -> HttpResponse:
+    if is_htmx(request):
+        return render(request, "labs/_upload_error.html", {"error": exc}, status=exc.status_code)
+    context = _lab_context(request, lab, role)
+    context["upload_error"] = exc
+    return render(request, "labs/lab_detail.html", context, status=exc.status_code)
+
+
+@csrf_protect
+def _submission_create(request: HttpRequest, lab: Lab, role: str) -> HttpResponse:
     form = SubmissionUploadForm(request.POST, request.FILES)
     try:
         if not form.is_valid():
@@ -326,16 +349,7 @@ def submission_create(request: HttpRequest, lab_id: int) -> HttpResponse:
     except ApplicationError as exc:
         if exc.status_code == 404:
             raise
-        if is_htmx(request):
-            return render(
-                request,
-                "labs/_upload_error.html",
-                {"error": exc},
-                status=exc.status_code,
-            )
-        context = _lab_context(request, lab, role)
-        context["upload_error"] = exc
-        return render(request, "labs/lab_detail.html", context, status=exc.status_code)
+        return _upload_error(request, lab, role, exc)
     if is_htmx(request):
         submission = Submission.objects.select_related("lab").get(pk=submission.pk)
         context = {
@@ -537,11 +551,22 @@ def _rows_named(message: str) -> list[str]:
     return found
 
 
+@csrf_exempt  # CSRF checked by _dataset_upload, after the size check (see submission_create)
 @require_http_methods(["GET", "POST"])
 @login_required
 def dataset_upload(request: HttpRequest, lab_id: int) -> HttpResponse:
     """Upload (or replace: a new version) the held-out set; optionally re-grade everything."""
     lab = _instructor_lab(request, lab_id)
+    if request.method == "POST":
+        try:
+            uploads.upload_check_length(lab=lab, request=request, kind="dataset")
+        except ApplicationError as exc:
+            return _dataset_page(request, lab, DatasetUploadForm(), exc, status=exc.status_code)
+    return _dataset_upload(request, lab)
+
+
+@csrf_protect
+def _dataset_upload(request: HttpRequest, lab: Lab) -> HttpResponse:
     form = DatasetUploadForm(request.POST or None, request.FILES or None)
     error = None
     if request.method == "POST" and form.is_valid():
@@ -559,6 +584,17 @@ def dataset_upload(request: HttpRequest, lab_id: int) -> HttpResponse:
                 text += f" Re-grading {count} scored submission{'s' if count != 1 else ''}."
             messages.success(request, text)
             return redirect("labs:dataset", lab_id=lab.pk)
+    return _dataset_page(request, lab, form, error, status=400 if request.method == "POST" else 200)
+
+
+def _dataset_page(
+    request: HttpRequest,
+    lab: Lab,
+    form: DatasetUploadForm,
+    error: ApplicationError | None,
+    *,
+    status: int,
+) -> HttpResponse:
     context = {
         "lab": lab,
         "course": lab.session.course,
@@ -568,7 +604,6 @@ def dataset_upload(request: HttpRequest, lab_id: int) -> HttpResponse:
         "datasets": list(lab.datasets.order_by("-version")),
         "scored_count": lab.submissions.filter(status=Submission.Status.SCORED).count(),
     }
-    status = 400 if request.method == "POST" else 200
     return render(request, "labs/dataset.html", context, status=status)
 
 

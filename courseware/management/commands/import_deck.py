@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from core.actors import SYSTEM
+from courseware.deck_images import deck_blocked_images
 from courseware.decks import DeckError, parse_deck
 from courseware.models import Course
 from courseware.services import course_create, session_import_deck
@@ -46,6 +47,9 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(f"{deck_path}: {' '.join(exc.messages)}") from exc
         self.stdout.write(result.summary)
+        blocked = deck_blocked_images(deck=deck)
+        if blocked:
+            self.stderr.write(self.style.WARNING(f"Warning: {blocked.summary} {blocked.fix}"))
 
 
 def _read_deck(path: Path) -> str:
