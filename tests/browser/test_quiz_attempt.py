@@ -139,7 +139,7 @@ def test_time_running_out_submits_the_page(page, live_server, seeded):
 def _finished_attempt(quiz, student) -> Attempt:
     from quizzes import services as quiz_services
 
-    attempt = quiz_services.attempt_start(quiz=quiz, user=student)
+    attempt = quiz_services.attempt_start(quiz=quiz, actor=student)
     return quiz_services.attempt_submit(attempt=attempt, user=student, responses={})
 
 

@@ -86,7 +86,7 @@ def _quota_unused(lab, student) -> bool:
 def test_the_api_refuses_an_archive_over_the_labs_limit_before_reading_it(
     live_server, small_lab, student
 ):
-    key = courseware_services.api_token_create(user=student).key
+    key = courseware_services.api_token_create(actor=student).key
 
     status, content = _raw_post(
         live_server,
@@ -140,7 +140,7 @@ def test_the_heldout_upload_refuses_a_file_over_the_labs_limit_before_reading_it
 
 
 def test_a_non_member_is_told_not_found_not_the_labs_limit(live_server, small_lab, other_student):
-    key = courseware_services.api_token_create(user=other_student).key
+    key = courseware_services.api_token_create(actor=other_student).key
 
     api_status, api_content = _raw_post(
         live_server,

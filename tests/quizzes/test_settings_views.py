@@ -854,7 +854,7 @@ def test_live_feedback_is_coloured_by_correctness_only_when_correctness_is_shown
 
     htmls = {}
     for name, quiz in (("shown", shown), ("hidden", hidden)):
-        attempt = services.attempt_start(quiz=quiz, user=student)
+        attempt = services.attempt_start(quiz=quiz, actor=student)
         htmls[name] = (
             _answer(client, attempt, 1, {"q1-choice": _display_id(attempt, 1, "Rome")}),
             _answer(client, attempt, 1, {"q1-choice": _display_id(attempt, 1, "Milan")}),
