@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from core.exceptions import NotFoundError
-from courseware.permissions import is_instructor, require_member
+from core.exceptions import NotFoundError, PermissionDeniedError
+from courseware import selectors as courseware_selectors
+from courseware.permissions import is_instructor, require_instructor, require_member
+from labs import rules
 from labs.models import HeldOutDataset, Lab, Submission
 
 
@@ -23,6 +25,20 @@ def lab_get(*, user, lab_id: int) -> tuple[Lab, str]:
         return lab, require_member(user=user, course=lab.session.course)
     except NotFoundError:
         raise NotFoundError(f"No lab {lab_id}.") from None
+
+
+def lab_get_for_instructor(*, user, lab_id: int) -> Lab:
+    """The lab, for its course's instructors: not found to non-members, forbidden to students."""
+    lab, _role = lab_get(user=user, lab_id=lab_id)
+    require_instructor(user=user, course=lab.session.course)
+    return lab
+
+
+def session_get_for_new_lab(*, user, code: str, number: int):
+    """The session a new lab goes in, for the course's instructors (others as `course_get`)."""
+    course, _role = courseware_selectors.course_get(user=user, code=code)
+    require_instructor(user=user, course=course)
+    return courseware_selectors.session_get(course=course, number=number)
 
 
 def dataset_active(*, lab: Lab) -> HeldOutDataset | None:
@@ -107,16 +123,12 @@ def queue_position(*, submission: Submission) -> int | None:
 
 def lab_is_open(*, lab: Lab, now: datetime | None = None) -> bool:
     """Whether submissions are taken now (between `opens_at` and `closes_at`, if set)."""
-    now = now or timezone.now()
-    if lab.opens_at and now < lab.opens_at:
-        return False
-    return not lab_is_closed(lab=lab, now=now)
+    return rules.lab_phase(lab, now) == rules.LabPhase.OPEN
 
 
 def lab_is_closed(*, lab: Lab, now: datetime | None = None) -> bool:
     """Closed for good: the deadline passed. A lab without `closes_at` never closes."""
-    now = now or timezone.now()
-    return lab.closes_at is not None and now >= lab.closes_at
+    return rules.lab_phase(lab, now) == rules.LabPhase.CLOSED
 
 
 def submission_visible_metrics(
@@ -146,6 +158,21 @@ class LeaderboardRow:
     submission_count: int
     last_submitted_at: datetime
     public_rank: int | None = None
+
+
+def leaderboard_part(
+    *, lab: Lab, role: str, requested: str | None, now: datetime | None = None
+) -> str:
+    """Which ranking a viewer gets: the one asked for, else the private part once the lab has
+    closed and the public part before. Only instructors may see the private part early."""
+    closed = lab_is_closed(lab=lab, now=now)
+    part = requested or ("private" if closed else "public")
+    if part == "private" and not closed and not is_instructor(role):
+        raise PermissionDeniedError(
+            "The private leaderboard is revealed when the lab closes"
+            + (f" at {lab.closes_at:%Y-%m-%d %H:%M %Z}." if lab.closes_at else ".")
+        )
+    return part
 
 
 def leaderboard_pseudonym(*, lab: Lab, user_id: int) -> str:
@@ -291,10 +318,7 @@ def session_labs(*, session) -> QuerySet:
 
 def lab_phase(*, lab: Lab, now: datetime | None = None) -> str:
     """The lab's phase: `upcoming` before `opens_at`, `closed` after `closes_at`, else `open`."""
-    now = now or timezone.now()
-    if lab.opens_at and now < lab.opens_at:
-        return "upcoming"
-    return "closed" if lab_is_closed(lab=lab, now=now) else "open"
+    return rules.lab_phase(lab, now).value
 
 
 def submission_filter(
