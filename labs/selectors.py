@@ -427,6 +427,42 @@ def _histogram(scores: list[float]) -> list[int]:
     return counts
 
 
+def _running(s: Submission, now: datetime) -> RunningSubmission:
+    return RunningSubmission(
+        submission=s,
+        elapsed_s=(now - s.started_at).total_seconds(),
+        heartbeat_age_s=(now - s.heartbeat_at).total_seconds() if s.heartbeat_at else None,
+    )
+
+
+def _count_finished(s: Submission, per_day: dict, grading: list[float]) -> None:
+    """A finished submission's outcome in its day's bucket, and its grading time."""
+    day = timezone.localdate(s.finished_at)
+    bucket = per_day.setdefault(day, {"scored": 0, "failed": {}, "cancelled": 0})
+    if s.status == Submission.Status.SCORED:
+        bucket["scored"] += 1
+    elif s.status == Submission.Status.FAILED:
+        code = s.error_code or "unknown"
+        bucket["failed"][code] = bucket["failed"].get(code, 0) + 1
+    else:
+        bucket["cancelled"] += 1
+    if s.started_at and s.status != Submission.Status.CANCELLED:
+        grading.append((s.finished_at - s.started_at).total_seconds())
+
+
+def _track_best(s: Submission, lab: Lab, best: dict, timeline: dict) -> None:
+    """A scored submission's score per part: each student's best, and the best so far."""
+    for part, metrics in (("public", s.metrics_public), ("private", s.metrics_private)):
+        score = _metric(metrics, lab.primary_metric)
+        if score is None:
+            continue
+        if score > best[part].get(s.student_id, float("-inf")):
+            best[part][s.student_id] = score
+        previous = timeline[part][-1][1] if timeline[part] else float("-inf")
+        at = s.finished_at or s.created_at
+        timeline[part].append((at, max(previous, score)))
+
+
 def lab_dashboard(*, lab: Lab, now: datetime | None = None) -> LabDashboard:
     """What an instructor watches while a lab runs: the queue, the workers, outcomes per day,
     grading times and how the scores are distributed (both parts: instructors see both)."""
@@ -448,39 +484,13 @@ def lab_dashboard(*, lab: Lab, now: datetime | None = None) -> LabDashboard:
                 error_counts.get(s.error_code or "unknown", 0) + 1
             )
         if s.status == Submission.Status.RUNNING and s.started_at:
-            running.append(
-                RunningSubmission(
-                    submission=s,
-                    elapsed_s=(now - s.started_at).total_seconds(),
-                    heartbeat_age_s=(now - s.heartbeat_at).total_seconds()
-                    if s.heartbeat_at
-                    else None,
-                )
-            )
+            running.append(_running(s, now))
         if s.is_finished and s.finished_at:
-            day = timezone.localdate(s.finished_at)
-            bucket = per_day.setdefault(day, {"scored": 0, "failed": {}, "cancelled": 0})
-            if s.status == Submission.Status.SCORED:
-                bucket["scored"] += 1
-            elif s.status == Submission.Status.FAILED:
-                code = s.error_code or "unknown"
-                bucket["failed"][code] = bucket["failed"].get(code, 0) + 1
-            else:
-                bucket["cancelled"] += 1
-            if s.started_at and s.status != Submission.Status.CANCELLED:
-                grading.append((s.finished_at - s.started_at).total_seconds())
+            _count_finished(s, per_day, grading)
         if s.started_at and s.queued_at:
             waits.append(max(0.0, (s.started_at - s.queued_at).total_seconds()))
         if s.status == Submission.Status.SCORED and not s.is_reference:
-            for part, metrics in (("public", s.metrics_public), ("private", s.metrics_private)):
-                score = _metric(metrics, lab.primary_metric)
-                if score is None:
-                    continue
-                if score > best[part].get(s.student_id, float("-inf")):
-                    best[part][s.student_id] = score
-                previous = timeline[part][-1][1] if timeline[part] else float("-inf")
-                at = s.finished_at or s.created_at
-                timeline[part].append((at, max(previous, score)))
+            _track_best(s, lab, best, timeline)
 
     days = [
         DayCounts(day=day, scored=b["scored"], failed=b["failed"], cancelled=b["cancelled"])
