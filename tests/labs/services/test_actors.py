@@ -4,6 +4,9 @@ non-members not found; what must be stored under a person refuses SYSTEM."""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from django.core.files.base import ContentFile
 
@@ -94,3 +97,19 @@ def test_only_instructors_see_the_private_leaderboard_before_the_lab_closes(lab)
     )
     with pytest.raises(PermissionDeniedError, match="revealed when the lab closes"):
         selectors.leaderboard_part(lab=lab, role=Membership.Role.STUDENT, requested="private")
+
+
+@pytest.mark.parametrize("module", ["labs/views.py", "labs/api.py"])
+def test_views_and_api_views_never_call_a_role_check(module):
+    from courseware import permissions
+
+    checks = {name for name in vars(permissions) if name.startswith("require_")}
+    tree = ast.parse((Path(__file__).resolve().parents[3] / module).read_text(encoding="utf-8"))
+    calls = [
+        node.lineno
+        for node in ast.walk(tree)
+        if (isinstance(node, ast.Name) and node.id in checks)
+        or (isinstance(node, ast.Attribute) and node.attr in checks)
+        or (isinstance(node, ast.alias) and node.name in checks)
+    ]
+    assert calls == [], f"{module} checks roles itself at lines {calls}: move it to a service"
