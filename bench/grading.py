@@ -473,29 +473,23 @@ def orchestrate(args) -> int:
     return 0
 
 
-def report(args, n, rows, n_tokens, results, load_before, root) -> None:
-    import onnxruntime
-    import torch
-    import transformers
+def _rates(n: int, runs: list[dict]) -> tuple[float, float, float, list[float]]:
+    ok = [r for r in runs if "skipped" not in r]
+    if not ok:
+        return 0.0, 0.0, 0.0, []
+    e2e = [n / r["total_s"] for r in ok]
+    inf = [n / r["inference_s"] for r in ok]
+    return max(e2e), _median(e2e), max(inf), e2e
 
-    def rates(runs: list[dict]) -> tuple[float, float, float, list[float]]:
-        ok = [r for r in runs if "skipped" not in r]
-        if not ok:
-            return 0.0, 0.0, 0.0, []
-        e2e = [n / r["total_s"] for r in ok]
-        inf = [n / r["inference_s"] for r in ok]
-        return max(e2e), _median(e2e), max(inf), e2e
 
-    table = []  # name, e2e best, e2e median, inference-only best, overhead, peak, agreement
-    engine_runs = [r for r in results.get("engine", []) if "skipped" not in r]
-    reference = None
-    if engine_runs:
-        reference = _load(Path(engine_runs[0]["dir"]) / "engine-warm.npy")
+def _engine_rows(n: int, engine_runs: list[dict], reference) -> list[dict]:
+    """One table row per engine variant (warm, cold, torch), compared with the warm engine."""
+    table = []
     for label in ("warm", "cold", "torch"):
         runs = [r["runs"][label] for r in engine_runs]
         if not runs:
             continue
-        best, median, inf, each = rates(runs)
+        best, median, inf, each = _rates(n, runs)
         first = engine_runs[0]
         ours = _load(Path(first["dir"]) / f"engine-{label}.npy")
         agree, diff = _agreement(reference, ours)
@@ -520,7 +514,12 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
                 "notes": runs[0]["notes"],
             }
         )
-    skipped = {}
+    return table
+
+
+def _peer_rows(n: int, results: dict, reference) -> tuple[list[dict], dict[str, str]]:
+    """One table row per peer that ran, and why each of the others did not."""
+    table, skipped = [], {}
     for name in PEERS:
         runs = results.get(name, [])
         ok = [r for r in runs if "skipped" not in r]
@@ -528,7 +527,7 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
             if runs:
                 skipped[name] = runs[0]["skipped"]
             continue
-        best, median, inf, each = rates(ok)
+        best, median, inf, each = _rates(n, ok)
         file = {
             "pipeline/32": "pipeline-32.npy",
             "pipeline/1": "pipeline-1.npy",
@@ -549,6 +548,21 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
                 "runs": each,
             }
         )
+    return table, skipped
+
+
+def report(args, n, rows, n_tokens, results, load_before, root) -> None:
+    import onnxruntime
+    import torch
+    import transformers
+
+    # name, e2e best, e2e median, inference-only best, overhead, peak, agreement
+    engine_runs = [r for r in results.get("engine", []) if "skipped" not in r]
+    reference = None
+    if engine_runs:
+        reference = _load(Path(engine_runs[0]["dir"]) / "engine-warm.npy")
+    peer_rows, skipped = _peer_rows(n, results, reference)
+    table = _engine_rows(n, engine_runs, reference) + peer_rows
 
     engine_row = next((row for row in table if row["key"] == "engine-warm"), None)
     peers = [row for row in table if row["key"] in PEERS]
@@ -582,6 +596,26 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
         )
     for name, why in skipped.items():
         print(f"{name:<28}not run: {why}")
+    _print_details(args, table)
+    if engine_row and best_peer:
+        ratio = engine_row["best"] / best_peer["best"]
+        print()
+        print(
+            f"engine (warm) {engine_row['best']:.1f} ex/s vs best peer {best_peer['name']} "
+            f"{best_peer['best']:.1f} ex/s: {ratio:.2f}x (target 2x); engine overhead "
+            f"{engine_row['overhead']:.2f} s (target < 1 s)"
+        )
+        if args.json:
+            Path(args.json).write_text(
+                json.dumps({"n": n, "table": table, "skipped": skipped}, indent=2, default=str)
+            )
+        print(f"grader_vs_best_peer={ratio:.2f}")
+    else:
+        print("grader_vs_best_peer=nan")
+
+
+def _print_details(args, table: list[dict]) -> None:
+    """Run by run (with --repeat), the legend, and the engine's overhead breakdown."""
     if args.repeat > 1:
         print()
         print("ex/s end to end, run by run (in the order they ran):")
@@ -604,21 +638,6 @@ def report(args, n, rows, n_tokens, results, load_before, root) -> None:
             print(f"{row['name']}: {parts}")
             for note in row["notes"]:
                 print(f"    note: {note}")
-    if engine_row and best_peer:
-        ratio = engine_row["best"] / best_peer["best"]
-        print()
-        print(
-            f"engine (warm) {engine_row['best']:.1f} ex/s vs best peer {best_peer['name']} "
-            f"{best_peer['best']:.1f} ex/s: {ratio:.2f}x (target 2x); engine overhead "
-            f"{engine_row['overhead']:.2f} s (target < 1 s)"
-        )
-        if args.json:
-            Path(args.json).write_text(
-                json.dumps({"n": n, "table": table, "skipped": skipped}, indent=2, default=str)
-            )
-        print(f"grader_vs_best_peer={ratio:.2f}")
-    else:
-        print("grader_vs_best_peer=nan")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,7 +28,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ErrorSerializer, Pagination, error_responses, paginated_response
-from core.exceptions import PermissionDeniedError
 from courseware.permissions import is_instructor
 from labs import selectors, services, uploads
 from labs.models import Lab, Submission
@@ -246,7 +245,7 @@ class LabRegradeApi(APIView):
     )
     def post(self, request: Request, lab_id: int) -> Response:
         lab, _role = selectors.lab_get(user=request.user, lab_id=lab_id)
-        queued = services.lab_regrade(lab=lab, user=request.user)
+        queued = services.lab_regrade(lab=lab, actor=request.user)
         return Response(self.OutputSerializer({"queued": queued}).data, status=202)
 
 
@@ -386,7 +385,7 @@ class LabSubmissionsApi(APIView):
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["archive"]
         submission = services.submission_create(
-            lab=lab, student=request.user, upload=upload, filename=upload.name or "archive.zip"
+            lab=lab, actor=request.user, upload=upload, filename=upload.name or "archive.zip"
         )
         quota = selectors.quota_status(lab=lab, student=request.user)
         data = {
@@ -441,7 +440,7 @@ class SubmissionCancelApi(APIView):
     )
     def post(self, request: Request, submission_id: int) -> Response:
         submission, role = selectors.submission_get(user=request.user, submission_id=submission_id)
-        submission = services.submission_cancel(submission=submission, user=request.user)
+        submission = services.submission_cancel(submission=submission, actor=request.user)
         return Response(_submission_data(request, submission, role))
 
 
@@ -543,12 +542,9 @@ class LabLeaderboardApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         closed = selectors.lab_is_closed(lab=lab)
-        part = filters.validated_data.get("part") or ("private" if closed else "public")
-        if part == "private" and not closed and not is_instructor(role):
-            raise PermissionDeniedError(
-                "The private leaderboard is revealed when the lab closes"
-                + (f" at {lab.closes_at:%Y-%m-%d %H:%M %Z}." if lab.closes_at else ".")
-            )
+        part = selectors.leaderboard_part(
+            lab=lab, role=role, requested=filters.validated_data.get("part")
+        )
         board = selectors.leaderboard(lab=lab, part=part, viewer=request.user)
         reference = selectors.leaderboard_reference(lab=lab, part=part, rows=board)
         rows = [asdict(row) for row in board]

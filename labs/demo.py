@@ -38,6 +38,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import SYSTEM
 from core.exceptions import ApplicationError
 from labs import data
 from labs.grading.artifact import validate_model_dir
@@ -191,6 +192,7 @@ def _lab_get_or_create(session) -> tuple[Lab, bool]:
         days=OPEN_FOR_DAYS
     )
     lab = lab_create(
+        actor=SYSTEM,
         session=session,
         title=LAB_TITLE,
         labels=LABELS,
@@ -223,7 +225,7 @@ def _ensure_data(lab: Lab, *, log: Log) -> Path | None:
             path = data.write_csv(Path(tmp) / "heldout.csv", split.heldout)
             with path.open("rb") as fh:
                 dataset = heldout_dataset_create(
-                    lab=lab, upload=File(fh, name=path.name), filename=path.name
+                    lab=lab, actor=SYSTEM, upload=File(fh, name=path.name), filename=path.name
                 )
         s = split.stats
         log(
@@ -488,7 +490,7 @@ def _baseline_submit(lab: Lab, instructor, folder: Path, log: Log) -> str:
                 with archive.open("rb") as fh:
                     submission = submission_create_reference(
                         lab=lab,
-                        instructor=instructor,
+                        actor=instructor,
                         upload=File(fh, name=archive.name),
                         filename=archive.name,
                     )

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from core.exceptions import NotFoundError
-from courseware.permissions import is_instructor, require_member
+from core.exceptions import NotFoundError, PermissionDeniedError
+from courseware import selectors as courseware_selectors
+from courseware.permissions import is_instructor, require_instructor, require_member
+from labs import rules
 from labs.models import HeldOutDataset, Lab, Submission
 
 
@@ -23,6 +25,20 @@ def lab_get(*, user, lab_id: int) -> tuple[Lab, str]:
         return lab, require_member(user=user, course=lab.session.course)
     except NotFoundError:
         raise NotFoundError(f"No lab {lab_id}.") from None
+
+
+def lab_get_for_instructor(*, user, lab_id: int) -> Lab:
+    """The lab, for its course's instructors: not found to non-members, forbidden to students."""
+    lab, _role = lab_get(user=user, lab_id=lab_id)
+    require_instructor(user=user, course=lab.session.course)
+    return lab
+
+
+def session_get_for_new_lab(*, user, code: str, number: int):
+    """The session a new lab goes in, for the course's instructors (others as `course_get`)."""
+    course, _role = courseware_selectors.course_get(user=user, code=code)
+    require_instructor(user=user, course=course)
+    return courseware_selectors.session_get(course=course, number=number)
 
 
 def dataset_active(*, lab: Lab) -> HeldOutDataset | None:
@@ -107,16 +123,12 @@ def queue_position(*, submission: Submission) -> int | None:
 
 def lab_is_open(*, lab: Lab, now: datetime | None = None) -> bool:
     """Whether submissions are taken now (between `opens_at` and `closes_at`, if set)."""
-    now = now or timezone.now()
-    if lab.opens_at and now < lab.opens_at:
-        return False
-    return not lab_is_closed(lab=lab, now=now)
+    return rules.lab_phase(lab, now) == rules.LabPhase.OPEN
 
 
 def lab_is_closed(*, lab: Lab, now: datetime | None = None) -> bool:
     """Closed for good: the deadline passed. A lab without `closes_at` never closes."""
-    now = now or timezone.now()
-    return lab.closes_at is not None and now >= lab.closes_at
+    return rules.lab_phase(lab, now) == rules.LabPhase.CLOSED
 
 
 def submission_visible_metrics(
@@ -146,6 +158,21 @@ class LeaderboardRow:
     submission_count: int
     last_submitted_at: datetime
     public_rank: int | None = None
+
+
+def leaderboard_part(
+    *, lab: Lab, role: str, requested: str | None, now: datetime | None = None
+) -> str:
+    """Which ranking a viewer gets: the one asked for, else the private part once the lab has
+    closed and the public part before. Only instructors may see the private part early."""
+    closed = lab_is_closed(lab=lab, now=now)
+    part = requested or ("private" if closed else "public")
+    if part == "private" and not closed and not is_instructor(role):
+        raise PermissionDeniedError(
+            "The private leaderboard is revealed when the lab closes"
+            + (f" at {lab.closes_at:%Y-%m-%d %H:%M %Z}." if lab.closes_at else ".")
+        )
+    return part
 
 
 def leaderboard_pseudonym(*, lab: Lab, user_id: int) -> str:
@@ -291,10 +318,7 @@ def session_labs(*, session) -> QuerySet:
 
 def lab_phase(*, lab: Lab, now: datetime | None = None) -> str:
     """The lab's phase: `upcoming` before `opens_at`, `closed` after `closes_at`, else `open`."""
-    now = now or timezone.now()
-    if lab.opens_at and now < lab.opens_at:
-        return "upcoming"
-    return "closed" if lab_is_closed(lab=lab, now=now) else "open"
+    return rules.lab_phase(lab, now).value
 
 
 def submission_filter(
@@ -403,6 +427,42 @@ def _histogram(scores: list[float]) -> list[int]:
     return counts
 
 
+def _running(s: Submission, now: datetime) -> RunningSubmission:
+    return RunningSubmission(
+        submission=s,
+        elapsed_s=(now - s.started_at).total_seconds(),
+        heartbeat_age_s=(now - s.heartbeat_at).total_seconds() if s.heartbeat_at else None,
+    )
+
+
+def _count_finished(s: Submission, per_day: dict, grading: list[float]) -> None:
+    """A finished submission's outcome in its day's bucket, and its grading time."""
+    day = timezone.localdate(s.finished_at)
+    bucket = per_day.setdefault(day, {"scored": 0, "failed": {}, "cancelled": 0})
+    if s.status == Submission.Status.SCORED:
+        bucket["scored"] += 1
+    elif s.status == Submission.Status.FAILED:
+        code = s.error_code or "unknown"
+        bucket["failed"][code] = bucket["failed"].get(code, 0) + 1
+    else:
+        bucket["cancelled"] += 1
+    if s.started_at and s.status != Submission.Status.CANCELLED:
+        grading.append((s.finished_at - s.started_at).total_seconds())
+
+
+def _track_best(s: Submission, lab: Lab, best: dict, timeline: dict) -> None:
+    """A scored submission's score per part: each student's best, and the best so far."""
+    for part, metrics in (("public", s.metrics_public), ("private", s.metrics_private)):
+        score = _metric(metrics, lab.primary_metric)
+        if score is None:
+            continue
+        if score > best[part].get(s.student_id, float("-inf")):
+            best[part][s.student_id] = score
+        previous = timeline[part][-1][1] if timeline[part] else float("-inf")
+        at = s.finished_at or s.created_at
+        timeline[part].append((at, max(previous, score)))
+
+
 def lab_dashboard(*, lab: Lab, now: datetime | None = None) -> LabDashboard:
     """What an instructor watches while a lab runs: the queue, the workers, outcomes per day,
     grading times and how the scores are distributed (both parts: instructors see both)."""
@@ -424,39 +484,13 @@ def lab_dashboard(*, lab: Lab, now: datetime | None = None) -> LabDashboard:
                 error_counts.get(s.error_code or "unknown", 0) + 1
             )
         if s.status == Submission.Status.RUNNING and s.started_at:
-            running.append(
-                RunningSubmission(
-                    submission=s,
-                    elapsed_s=(now - s.started_at).total_seconds(),
-                    heartbeat_age_s=(now - s.heartbeat_at).total_seconds()
-                    if s.heartbeat_at
-                    else None,
-                )
-            )
+            running.append(_running(s, now))
         if s.is_finished and s.finished_at:
-            day = timezone.localdate(s.finished_at)
-            bucket = per_day.setdefault(day, {"scored": 0, "failed": {}, "cancelled": 0})
-            if s.status == Submission.Status.SCORED:
-                bucket["scored"] += 1
-            elif s.status == Submission.Status.FAILED:
-                code = s.error_code or "unknown"
-                bucket["failed"][code] = bucket["failed"].get(code, 0) + 1
-            else:
-                bucket["cancelled"] += 1
-            if s.started_at and s.status != Submission.Status.CANCELLED:
-                grading.append((s.finished_at - s.started_at).total_seconds())
+            _count_finished(s, per_day, grading)
         if s.started_at and s.queued_at:
             waits.append(max(0.0, (s.started_at - s.queued_at).total_seconds()))
         if s.status == Submission.Status.SCORED and not s.is_reference:
-            for part, metrics in (("public", s.metrics_public), ("private", s.metrics_private)):
-                score = _metric(metrics, lab.primary_metric)
-                if score is None:
-                    continue
-                if score > best[part].get(s.student_id, float("-inf")):
-                    best[part][s.student_id] = score
-                previous = timeline[part][-1][1] if timeline[part] else float("-inf")
-                at = s.finished_at or s.created_at
-                timeline[part].append((at, max(previous, score)))
+            _track_best(s, lab, best, timeline)
 
     days = [
         DayCounts(day=day, scored=b["scored"], failed=b["failed"], cancelled=b["cancelled"])

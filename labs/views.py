@@ -3,10 +3,11 @@ the leaderboard, and the instructor pages (edit, held-out dataset, dashboard, CS
 
 Views are thin: a form checks the input, a selector or a service does the work. Access rules
 are the API's (labs.api): `selectors.lab_get` / `submission_get` / `tryit_get` answer not found
-to non-members (and to students for someone else's submission); instructor pages call
-`require_instructor`. What a student sees of a submission's metrics comes from
-`selectors.submission_visible_metrics` only. No view reads or names a held-out file or a stored
-artifact: the only files served are the client, the starter script and the training CSV.
+to non-members (and to students for someone else's submission); instructor pages get their lab
+from `selectors.lab_get_for_instructor`, and every service checks its `actor` again. What a
+student sees of a submission's metrics comes from `selectors.submission_visible_metrics` only.
+No view reads or names a held-out file or a stored artifact: the only files served are the
+client, the starter script and the training CSV.
 """
 
 from __future__ import annotations
@@ -35,12 +36,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.csv import spreadsheet_cell
 from core.decorators import htmx_login_required
-from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
+from core.exceptions import ApplicationError, NotFoundError
 from core.forms import form_error_message as _form_error_message
 from core.middleware import is_htmx
-from courseware import selectors as courseware_selectors
 from courseware.models import Membership
-from courseware.permissions import is_instructor, require_instructor
+from courseware.permissions import is_instructor
 from labs import selectors, services, uploads
 from labs.demo import TRAINING_CSV_NAME, baseline_progress, training_csv_path
 from labs.forms import (
@@ -62,9 +62,7 @@ TRY_IT_STALE_S = 300
 
 
 def _instructor_lab(request: HttpRequest, lab_id: int) -> Lab:
-    lab, _role = selectors.lab_get(user=request.user, lab_id=lab_id)
-    require_instructor(user=request.user, course=lab.session.course)
-    return lab
+    return selectors.lab_get_for_instructor(user=request.user, lab_id=lab_id)
 
 
 # --- Downloads --------------------------------------------------------------------------------
@@ -344,7 +342,7 @@ def _submission_create(request: HttpRequest, lab: Lab, role: str) -> HttpRespons
             raise ApplicationError("invalid_input", _form_error_message(form), status_code=400)
         upload = form.cleaned_data["archive"]
         submission = services.submission_create(
-            lab=lab, student=request.user, upload=upload, filename=upload.name or "archive.zip"
+            lab=lab, actor=request.user, upload=upload, filename=upload.name or "archive.zip"
         )
     except ApplicationError as exc:
         if exc.status_code == 404:
@@ -402,7 +400,7 @@ def tryit_create(request: HttpRequest, submission_id: int) -> HttpResponse:
         if not form.is_valid():
             raise ApplicationError("invalid_input", _form_error_message(form))
         prediction = services.tryit_create(
-            submission=submission, user=request.user, text=form.cleaned_data["text"]
+            submission=submission, actor=request.user, text=form.cleaned_data["text"]
         )
     except ApplicationError as exc:
         if exc.status_code == 404:
@@ -446,12 +444,7 @@ def leaderboard(request: HttpRequest, lab_id: int) -> HttpResponse:
     form = LeaderboardForm(request.GET)
     requested = form.cleaned_data.get("part") if form.is_valid() else None
     closed = selectors.lab_is_closed(lab=lab)
-    part = requested or ("private" if closed else "public")
-    if part == "private" and not closed and not is_instructor(role):
-        raise PermissionDeniedError(
-            "The private leaderboard is revealed when the lab closes"
-            + (f" at {lab.closes_at:%Y-%m-%d %H:%M %Z}." if lab.closes_at else ".")
-        )
+    part = selectors.leaderboard_part(lab=lab, role=role, requested=requested)
     rows = selectors.leaderboard(lab=lab, part=part, viewer=request.user)
     context = {
         "reference": selectors.leaderboard_reference(lab=lab, part=part, rows=rows),
@@ -499,13 +492,12 @@ def _apply_validation_error(form, exc: ValidationError) -> None:
 @require_http_methods(["GET", "POST"])
 @login_required
 def lab_create(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    course, _role = courseware_selectors.course_get(user=request.user, code=code)
-    require_instructor(user=request.user, course=course)
-    session = courseware_selectors.session_get(course=course, number=number)
+    session = selectors.session_get_for_new_lab(user=request.user, code=code, number=number)
+    course = session.course
     form = LabForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            lab = services.lab_create(session=session, **form.lab_fields())
+            lab = services.lab_create(actor=request.user, session=session, **form.lab_fields())
         except ValidationError as exc:
             _apply_validation_error(form, exc)
         else:
@@ -523,7 +515,7 @@ def lab_edit(request: HttpRequest, lab_id: int) -> HttpResponse:
     form = LabForm(request.POST or None, initial=LabForm.initial_for(lab))
     if request.method == "POST" and form.is_valid():
         try:
-            lab = services.lab_update(lab=lab, user=request.user, **form.lab_fields())
+            lab = services.lab_update(lab=lab, actor=request.user, **form.lab_fields())
         except ValidationError as exc:
             _apply_validation_error(form, exc)
         except ApplicationError as exc:
@@ -573,14 +565,14 @@ def _dataset_upload(request: HttpRequest, lab: Lab) -> HttpResponse:
         upload = form.cleaned_data["dataset"]
         try:
             dataset = services.heldout_dataset_create(
-                lab=lab, upload=upload, filename=upload.name or "heldout.csv"
+                lab=lab, actor=request.user, upload=upload, filename=upload.name or "heldout.csv"
             )
         except ApplicationError as exc:
             error = exc
         else:
             text = f"Uploaded held-out set version {dataset.version}: {dataset.row_count} rows."
             if form.cleaned_data["regrade"]:
-                count = services.lab_regrade(lab=lab, user=request.user)
+                count = services.lab_regrade(lab=lab, actor=request.user)
                 text += f" Re-grading {count} scored submission{'s' if count != 1 else ''}."
             messages.success(request, text)
             return redirect("labs:dataset", lab_id=lab.pk)
@@ -739,7 +731,7 @@ def student_detail(request: HttpRequest, lab_id: int, user_id: int) -> HttpRespo
 def lab_regrade(request: HttpRequest, lab_id: int) -> HttpResponse:
     lab, _role = selectors.lab_get(user=request.user, lab_id=lab_id)
     try:
-        count = services.lab_regrade(lab=lab, user=request.user)
+        count = services.lab_regrade(lab=lab, actor=request.user)
     except ApplicationError as exc:
         if exc.denies_access:
             raise
@@ -758,7 +750,7 @@ def lab_regrade(request: HttpRequest, lab_id: int) -> HttpResponse:
 def submission_cancel(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission, _role = selectors.submission_get(user=request.user, submission_id=submission_id)
     try:
-        services.submission_cancel(submission=submission, user=request.user)
+        services.submission_cancel(submission=submission, actor=request.user)
     except ApplicationError as exc:
         if exc.denies_access:
             raise

@@ -37,6 +37,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from labs.grading import onnx_backend
 from labs.grading.errors import ErrorCode, GradingError, first_line, is_memory_error
@@ -193,13 +194,7 @@ def predict(
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    device = pick_device(device)
-    threads = num_threads or default_num_threads()
-    if device == "cpu" and torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
-    if batch_size is None:
-        batch_size = DEFAULT_GPU_BATCH_SIZE if device.startswith("cuda") else DEFAULT_CPU_BATCH_SIZE
-    batch_size = max(1, int(batch_size))
+    device, threads, batch_size = _prepare_device(device, num_threads, batch_size)
 
     t0 = time.perf_counter()
     tokenizer, model, notes = load_model(Path(model_dir), device=device)
@@ -208,28 +203,7 @@ def predict(
 
     t1 = time.perf_counter()
     limit = _effective_max_length(max_length, tokenizer, model.config)
-    keys = [
-        k
-        for k in tokenizer.model_input_names
-        if k in ("input_ids", "attention_mask", "token_type_ids")
-    ]
-    try:
-        encoded = tokenizer(
-            list(texts),
-            truncation=True,
-            max_length=limit,
-            padding=False,
-            return_attention_mask=True,
-        )
-    except Exception as exc:
-        if is_memory_error(exc):
-            raise
-        raise GradingError(
-            ErrorCode.LOAD_FAILED,
-            f"the tokenizer failed on the held-out texts: {first_line(exc)}. "
-            "Check that the tokenizer saved with the model is the one it was trained with.",
-        ) from exc
-    keys = [k for k in keys if k in encoded]
+    encoded, keys = _tokenize(tokenizer, texts, limit)
     lengths = [len(ids) for ids in encoded["input_ids"]]
     truncated = [i for i, n in enumerate(lengths) if n >= limit]
     n_truncated = len(truncated)
@@ -303,18 +277,7 @@ def predict(
     convert_s = float(convert.get("convert_s", 0.0))
     inference_s = time.perf_counter() - t1 - convert_s
 
-    pred: list[int] = []
-    max_logit: list[float] = []
-    lab_logits: list[list[float]] = []
-    for row in model_logits:
-        assert row is not None
-        best = max(range(n_model), key=row.__getitem__)  # first max, as torch.argmax
-        pred.append(order[best])
-        max_logit.append(row[best])
-        reordered = [0.0] * n_model
-        for model_index, lab_index in enumerate(order):
-            reordered[lab_index] = row[model_index]
-        lab_logits.append(reordered)
+    pred, max_logit, lab_logits = _in_lab_order(model_logits, order)
     return Predictions(
         pred=pred,
         max_logit=max_logit,
@@ -387,3 +350,62 @@ def _start_onnx(probes, torch_logits, keys, tokenizer, model, threads, notes):
     timings["verify_s"] = time.perf_counter() - verify_start
     timings["convert_s"] = time.perf_counter() - started
     return runner, runner.exported, timings
+
+
+def _prepare_device(
+    device: str | None, num_threads: int | None, batch_size: int | None
+) -> tuple[str, int, int]:
+    """The device, CPU thread count and batch size a prediction runs with (torch configured)."""
+    import torch
+
+    device = pick_device(device)
+    threads = num_threads or default_num_threads()
+    if device == "cpu" and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    if batch_size is None:
+        batch_size = DEFAULT_GPU_BATCH_SIZE if device.startswith("cuda") else DEFAULT_CPU_BATCH_SIZE
+    return device, threads, max(1, int(batch_size))
+
+
+def _tokenize(tokenizer, texts: Sequence[str], limit: int) -> tuple[Any, list[str]]:
+    """Encode the texts unpadded (batches are padded later, by length); returns the encoding
+    and the model inputs it has. A tokenizer that fails is the submission's `load_failed`."""
+    wanted = ("input_ids", "attention_mask", "token_type_ids")
+    keys = [k for k in tokenizer.model_input_names if k in wanted]
+    try:
+        encoded = tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=limit,
+            padding=False,
+            return_attention_mask=True,
+        )
+    except Exception as exc:
+        if is_memory_error(exc):
+            raise
+        raise GradingError(
+            ErrorCode.LOAD_FAILED,
+            f"the tokenizer failed on the held-out texts: {first_line(exc)}. "
+            "Check that the tokenizer saved with the model is the one it was trained with.",
+        ) from exc
+    return encoded, [k for k in keys if k in encoded]
+
+
+def _in_lab_order(
+    model_logits: list[list[float] | None], order: Sequence[int]
+) -> tuple[list[int], list[float], list[list[float]]]:
+    """Each text's predicted lab label, its top logit and its logits in lab-label order."""
+    n_model = len(order)
+    pred: list[int] = []
+    max_logit: list[float] = []
+    lab_logits: list[list[float]] = []
+    for row in model_logits:
+        assert row is not None
+        best = max(range(n_model), key=row.__getitem__)  # first max, as torch.argmax
+        pred.append(order[best])
+        max_logit.append(row[best])
+        reordered = [0.0] * n_model
+        for model_index, lab_index in enumerate(order):
+            reordered[lab_index] = row[model_index]
+        lab_logits.append(reordered)
+    return pred, max_logit, lab_logits

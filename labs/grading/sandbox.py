@@ -329,8 +329,6 @@ def run_isolated(
         name="coursebench-grading",
         daemon=True,
     )
-    killed_for: str | None = None
-    message = None
     try:
         started = time.monotonic()
         gc.freeze()  # see _MemoryWatch
@@ -342,20 +340,7 @@ def run_isolated(
         sender.close()
         watch = _MemoryWatch(proc.pid, int(limits.memory_bytes))
         deadline = started + float(limits.timeout_s)
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                killed_for = "timeout"
-                break
-            if receiver.poll(min(POLL_INTERVAL_S, remaining)):
-                try:
-                    message = receiver.recv()
-                except (EOFError, OSError):
-                    message = None  # the child died without a word
-                break
-            if watch.over():
-                killed_for = "memory"
-                break
+        message, killed_for = _wait_for_child(receiver, watch, deadline)
         if killed_for:
             _kill_tree(proc.pid)
         proc.join(timeout=10)
@@ -372,6 +357,33 @@ def run_isolated(
             proc.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
+    return _child_outcome(message, exitcode, killed_for, watch, limits)
+
+
+def _wait_for_child(receiver, watch: _MemoryWatch, deadline: float) -> tuple[Any, str | None]:
+    """Wait for the child's message until the deadline or the memory cap; returns the message
+    (None if the child died without a word) and what it must be killed for, if anything."""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None, "timeout"
+        if receiver.poll(min(POLL_INTERVAL_S, remaining)):
+            try:
+                return receiver.recv(), None
+            except (EOFError, OSError):
+                return None, None  # the child died without a word
+        if watch.over():
+            return None, "memory"
+
+
+def _child_outcome(
+    message: Any,
+    exitcode: int | None,
+    killed_for: str | None,
+    watch: _MemoryWatch,
+    limits: SandboxLimits,
+) -> Any:
+    """The child's result, or the GradingError its message, exit status or limit calls for."""
     if killed_for == "timeout":
         raise _timeout_error(limits.timeout_s)
     if message is not None and watch.over(message.get("peak", 0)):
@@ -380,18 +392,7 @@ def run_isolated(
         logger.info("grading child over memory cap: peak growth %s", _mib(watch.peak))
         raise _oom_error(limits.memory_bytes)
     if message is not None:
-        kind = message["kind"]
-        if kind == "ok":
-            return message["result"]
-        if kind == "error":
-            raise GradingError(ErrorCode(message["code"]), message["message"])
-        if kind == "oom":
-            raise _oom_error(limits.memory_bytes)
-        raise GradingError(
-            ErrorCode.INTERNAL,
-            f"the grader failed unexpectedly: {message['message']}. This is not your fault and "
-            "does not count against your submissions.",
-        )
+        return _error_in_message(message, limits)
     if exitcode == _EXIT_OOM:
         raise _oom_error(limits.memory_bytes)
     if exitcode is not None and exitcode < 0:
@@ -411,6 +412,22 @@ def run_isolated(
         ErrorCode.INTERNAL,
         f"the grading process exited (status {exitcode}) without a result. This is not your "
         "fault and does not count against your submissions.",
+    )
+
+
+def _error_in_message(message: dict, limits: SandboxLimits) -> Any:
+    """The result of an `ok` message; a GradingError for every other kind."""
+    kind = message["kind"]
+    if kind == "ok":
+        return message["result"]
+    if kind == "error":
+        raise GradingError(ErrorCode(message["code"]), message["message"])
+    if kind == "oom":
+        raise _oom_error(limits.memory_bytes)
+    raise GradingError(
+        ErrorCode.INTERNAL,
+        f"the grader failed unexpectedly: {message['message']}. This is not your fault and "
+        "does not count against your submissions.",
     )
 
 

@@ -26,11 +26,13 @@ def heldout_rows(copies: int = 4) -> list[tuple[str, str]]:
 def make_lab(tmp_path: Path, *, rows=None, **fields) -> tuple[Lab, object]:
     session = SessionFactory()
     instructor = MembershipFactory(course=session.course, role=Membership.Role.INSTRUCTOR).user
-    lab = services.lab_create(session=session, title="Sentiment lab", labels=list(LABELS), **fields)
+    lab = services.lab_create(
+        actor=instructor, session=session, title="Sentiment lab", labels=list(LABELS), **fields
+    )
     csv_path = write_dataset(tmp_path / "heldout.csv", rows or heldout_rows())
     with csv_path.open("rb") as fh:
         services.heldout_dataset_create(
-            lab=lab, upload=File(fh, name="heldout.csv"), filename="heldout.csv"
+            lab=lab, actor=instructor, upload=File(fh, name="heldout.csv"), filename="heldout.csv"
         )
     return lab, instructor
 
@@ -42,7 +44,7 @@ def enrol_student(lab: Lab):
 def submit(lab: Lab, student, archive: Path) -> Submission:
     with archive.open("rb") as fh:
         return services.submission_create(
-            lab=lab, student=student, upload=File(fh, name=archive.name), filename=archive.name
+            lab=lab, actor=student, upload=File(fh, name=archive.name), filename=archive.name
         )
 
 

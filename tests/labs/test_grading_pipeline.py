@@ -7,9 +7,9 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score
 
 from core.exceptions import ApplicationError
-from labs import services
 from labs.grading.datasets import split_public_private
 from labs.models import Submission
+from labs.services import submissions
 from labs.tasks import grade_submission
 from tests.labs.grading.hostile import hostile_pickle
 from tests.labs.grading.tiny import LABELS, build_tiny_model, make_archive
@@ -110,7 +110,7 @@ def test_a_pickle_archive_is_refused_at_upload_and_by_the_worker_if_it_gets_past
     assert not Submission.objects.exists()  # nothing stored, nothing charged
 
     # The worker never trusts the upload check: it refuses the same archive on its own.
-    monkeypatch.setattr(services, "_precheck_archive", lambda lab, upload: None)
+    monkeypatch.setattr(submissions, "_precheck_archive", lambda lab, upload: None)
     submission = wait_until(submit(lab, student, archive))
 
     assert submission.status == Submission.Status.FAILED

@@ -54,7 +54,7 @@ def second_student(course):
 
 def test_an_instructor_creates_a_queued_uncharged_reference(lab, instructor, task_queue):
     reference = submission_create_reference(
-        lab=lab, instructor=instructor, upload=upload(), filename="baseline.zip"
+        lab=lab, actor=instructor, upload=upload(), filename="baseline.zip"
     )
 
     assert (reference.student, reference.is_reference, reference.charged) == (
@@ -69,7 +69,7 @@ def test_an_instructor_creates_a_queued_uncharged_reference(lab, instructor, tas
 def test_a_student_cannot_create_a_reference(lab, student):
     with pytest.raises(PermissionDeniedError):
         submission_create_reference(
-            lab=lab, instructor=student, upload=upload(), filename="baseline.zip"
+            lab=lab, actor=student, upload=upload(), filename="baseline.zip"
         )
     assert not Submission.objects.exists()
 
@@ -77,7 +77,7 @@ def test_a_student_cannot_create_a_reference(lab, student):
 def test_a_non_member_cannot_create_a_reference(lab, other_student):
     with pytest.raises(NotFoundError):
         submission_create_reference(
-            lab=lab, instructor=other_student, upload=upload(), filename="baseline.zip"
+            lab=lab, actor=other_student, upload=upload(), filename="baseline.zip"
         )
 
 
@@ -85,13 +85,13 @@ def test_a_reference_is_taken_after_the_deadline_but_not_without_a_dataset(lab, 
     lab.closes_at = timezone.now() - timedelta(minutes=1)
     lab.save()
     assert submission_create_reference(
-        lab=lab, instructor=instructor, upload=upload(), filename="baseline.zip"
+        lab=lab, actor=instructor, upload=upload(), filename="baseline.zip"
     ).is_reference
 
     lab.datasets.all().delete()
     with pytest.raises(ApplicationError, match="held-out dataset first") as caught:
         submission_create_reference(
-            lab=lab, instructor=instructor, upload=upload(), filename="baseline.zip"
+            lab=lab, actor=instructor, upload=upload(), filename="baseline.zip"
         )
     assert caught.value.code == "no_dataset"
 
@@ -100,7 +100,7 @@ def test_a_reference_archive_is_checked_like_a_submission(lab, instructor):
     empty = SimpleUploadedFile("baseline.zip", b"", content_type="application/zip")
     with pytest.raises(ApplicationError) as caught:
         submission_create_reference(
-            lab=lab, instructor=instructor, upload=empty, filename="baseline.zip"
+            lab=lab, actor=instructor, upload=empty, filename="baseline.zip"
         )
     assert caught.value.code == "invalid_archive"
 

@@ -17,6 +17,7 @@ from core.exceptions import ApplicationError
 from courseware.models import Membership
 from labs import services, tasks
 from labs.models import Submission, TryItPrediction
+from labs.services import tryit
 from tests.factories import MembershipFactory, SubmissionFactory
 from tests.labs.grading.tiny import LABELS, build_tiny_model, make_archive
 
@@ -77,7 +78,7 @@ def test_a_prediction_runs_in_the_sandbox_and_matches_the_model(
     _, model_dir = tiny_archive
     text = "the acting was wonderful"
     with django_capture_on_commit_callbacks(execute=True):
-        prediction = services.tryit_create(submission=model_submission, user=student, text=text)
+        prediction = services.tryit_create(submission=model_submission, actor=student, text=text)
     assert prediction.status == TryItPrediction.Status.QUEUED
     assert sent == [prediction.pk]
 
@@ -96,7 +97,7 @@ def test_a_prediction_runs_in_the_sandbox_and_matches_the_model(
 
 
 def test_the_task_calls_the_service(model_submission, student, sent):
-    prediction = services.tryit_create(submission=model_submission, user=student, text="bad food")
+    prediction = services.tryit_create(submission=model_submission, actor=student, text="bad food")
     assert tasks.try_it_predict.run(prediction.pk) == "done"
     prediction.refresh_from_db()
     assert prediction.label in LABELS
@@ -106,7 +107,7 @@ def test_a_broken_artifact_fails_with_its_grading_error(lab, student, sent):
     submission = SubmissionFactory(
         lab=lab, student=student, status="scored", artifact__data=b"not a zip at all"
     )
-    prediction = services.tryit_create(submission=submission, user=student, text="hello")
+    prediction = services.tryit_create(submission=submission, actor=student, text="hello")
 
     assert services.tryit_run(prediction_id=prediction.pk) == "failed"
 
@@ -117,8 +118,8 @@ def test_a_broken_artifact_fails_with_its_grading_error(lab, student, sent):
 
 
 def test_the_short_time_limit_applies(model_submission, student, sent, monkeypatch):
-    monkeypatch.setattr(services, "TRY_IT_TIMEOUT_S", 0.001)
-    prediction = services.tryit_create(submission=model_submission, user=student, text="hello")
+    monkeypatch.setattr(tryit, "TRY_IT_TIMEOUT_S", 0.001)
+    prediction = services.tryit_create(submission=model_submission, actor=student, text="hello")
 
     services.tryit_run(prediction_id=prediction.pk)
 
@@ -134,10 +135,10 @@ def test_owner_and_instructors_only(
     model_submission, student, instructor, other_student, course, sent
 ):
     classmate = MembershipFactory(course=course, role=Membership.Role.STUDENT).user
-    assert services.tryit_create(submission=model_submission, user=instructor, text="ok")
+    assert services.tryit_create(submission=model_submission, actor=instructor, text="ok")
     for outsider in (classmate, other_student):
         with pytest.raises(ApplicationError) as info:
-            services.tryit_create(submission=model_submission, user=outsider, text="ok")
+            services.tryit_create(submission=model_submission, actor=outsider, text="ok")
         assert info.value.code == "not_found"
     assert TryItPrediction.objects.count() == 1
 
@@ -154,16 +155,16 @@ def test_owner_and_instructors_only(
 def test_only_a_scored_submission_and_a_real_sentence(lab, student, sent, status, text, code):
     submission = SubmissionFactory(lab=lab, student=student, status=status)
     with pytest.raises(ApplicationError) as info:
-        services.tryit_create(submission=submission, user=student, text=text)
+        services.tryit_create(submission=submission, actor=student, text=text)
     assert info.value.code == code
     assert not TryItPrediction.objects.exists()
 
 
 def test_too_many_pending_predictions_are_refused(model_submission, student, sent):
     for i in range(services.TRY_IT_MAX_PENDING):
-        services.tryit_create(submission=model_submission, user=student, text=f"text {i}")
+        services.tryit_create(submission=model_submission, actor=student, text=f"text {i}")
     with pytest.raises(ApplicationError) as info:
-        services.tryit_create(submission=model_submission, user=student, text="one more")
+        services.tryit_create(submission=model_submission, actor=student, text="one more")
     assert info.value.code == "too_many_requests"
 
 
@@ -232,7 +233,7 @@ def test_without_js_the_form_redirects_back(model_submission, student, sent):
 
 
 def test_other_users_cannot_post_or_poll(model_submission, student, course, other_student, sent):
-    prediction = services.tryit_create(submission=model_submission, user=student, text="mine")
+    prediction = services.tryit_create(submission=model_submission, actor=student, text="mine")
     classmate = MembershipFactory(course=course, role=Membership.Role.STUDENT).user
     for user in (classmate, other_student):
         client = Client()
@@ -254,7 +255,7 @@ def test_an_instructor_may_try_a_students_model(model_submission, instructor, se
 
 
 def test_a_prediction_lost_by_its_worker_stops_polling(model_submission, student, sent):
-    prediction = services.tryit_create(submission=model_submission, user=student, text="lost")
+    prediction = services.tryit_create(submission=model_submission, actor=student, text="lost")
     TryItPrediction.objects.filter(pk=prediction.pk).update(
         created_at=timezone.now() - timedelta(minutes=10)
     )

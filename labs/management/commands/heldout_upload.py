@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
+from core.actors import SYSTEM
 from core.exceptions import ApplicationError
 from labs.models import Lab
 from labs.services import heldout_dataset_create
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         try:
             with path.open("rb") as fh:
                 dataset = heldout_dataset_create(
-                    lab=lab, upload=File(fh, name=path.name), filename=path.name
+                    lab=lab, actor=SYSTEM, upload=File(fh, name=path.name), filename=path.name
                 )
         except ApplicationError as exc:
             raise CommandError(f"{path}: {exc.message}") from exc

@@ -92,7 +92,7 @@ def test_cancelling_a_running_submission_discards_its_result(queued):
     course = queued.lab.session.course
     instructor = MembershipFactory(course=course, role=Membership.Role.INSTRUCTOR).user
     token = services.submission_claim(submission_id=queued.pk, worker_host="a")
-    services.submission_cancel(submission=queued, user=instructor)
+    services.submission_cancel(submission=queued, actor=instructor)
 
     written = services.submission_finish(
         submission_id=queued.pk, token=token, error=GradingError(ErrorCode.TIMEOUT, "x")
