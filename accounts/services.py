@@ -65,8 +65,9 @@ def _clean_email(email: str) -> str:
 
 
 def _username_for(email: str) -> str:
-    """The email's local part, made safe for a username, with 2, 3, ... added if taken."""
-    base = _USERNAME_UNSAFE.sub("", email.split("@", 1)[0])[:140] or "user"
+    """The email's local part, lower case (logging in compares usernames exactly) and made
+    safe for a username, with 2, 3, ... added if taken."""
+    base = _USERNAME_UNSAFE.sub("", email.split("@", 1)[0].lower())[:140] or "user"
     candidate, n = base, 1
     while User.objects.filter(username__iexact=candidate).exists():
         n += 1
