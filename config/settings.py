@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "core",
+    # Accounts: profiles, invitations, password reset, email change (docs/people.md).
+    "accounts",
     "courseware",
     "quizzes",
     "labs",
@@ -153,6 +155,47 @@ AXES_HTTP_RESPONSE_CODE = 429
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Accounts: email, links in emails, and the throttles on account requests -------------------
+# `make run` (DEBUG) writes each message to var/mail/ and prints its links on the console;
+# production sends through SMTP (docs/operations.md, "Email").
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "accounts.mail.DevMailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Coursebench <coursebench@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Emails carry absolute links; a request's Host header is the client's say, so never that.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with https:// or http://.")
+# How long invitation, password-reset and sign-up links stay valid (Django's setting, seconds).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=600)
+# Password-reset and sign-up requests per hour, per client address and per email address.
+ACCOUNT_REQUESTS_PER_ADDRESS = env_int("ACCOUNT_REQUESTS_PER_ADDRESS", 20, minimum=1)
+ACCOUNT_REQUESTS_PER_EMAIL = env_int("ACCOUNT_REQUESTS_PER_EMAIL", 5, minimum=1)
+# django-ratelimit counts in the cache and keys addresses like axes (core.auth.client_ip).
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "core.auth.client_ip"
+# Shared by every web process, so throttles count across them: redis://HOST:6379/DB.
+# Unset: each process's own memory (enough for `make run`'s single web process).
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r} is not supported: use redis://HOST/DB.")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

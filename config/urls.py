@@ -8,6 +8,7 @@ urlpatterns = [
     # The split view serves its settings script as a file (?script), not inline: CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
+    path("", include("accounts.urls")),
     path("labs/", include("labs.urls")),
     path("", include("quizzes.urls")),
     path("", include("courseware.urls")),
