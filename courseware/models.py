@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.text import slugify
 
 from core.models import BaseModel
 
@@ -10,20 +11,50 @@ course_code_validator = RegexValidator(
 )
 
 
+def course_slug(code: str, term: str = "") -> str:
+    """The offering's name in URLs: `ICTSS00120`, or `ICTSS00120-2027-S1` with a term."""
+    return slugify(f"{code} {term}".strip()).upper() if term else code
+
+
 class Course(BaseModel):
-    code = models.CharField(max_length=40, unique=True, validators=[course_code_validator])
+    """One offering of a course: a code taught in a term (`ICTSS00120`, `2027 S1`)."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft (instructors only)"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived (read-only)"
+
+    code = models.CharField(max_length=40, validators=[course_code_validator])
+    # Blank for a course run once (the demo course); `code` + `term` are unique together.
+    term = models.CharField(max_length=40, blank=True, default="")
+    # What URLs and the API name the offering by: the code, plus the term when there is one
+    # (`ICTSS00120`, `ICTSS00120-2027-S1`).
+    slug = models.SlugField(max_length=90, unique=True)
     title = models.CharField(max_length=200)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PUBLISHED)
+    # Self-enrolment: a student who knows the code joins as a student (issue 11).
+    join_enabled = models.BooleanField(default=False)
+    join_code = models.CharField(max_length=16, blank=True, default="", db_index=True)
+    join_email_domain = models.CharField(max_length=120, blank=True, default="")
+    join_section = models.CharField(max_length=60, blank=True, default="")
 
     class Meta:
-        ordering = ["code"]
+        ordering = ["code", "term"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "term"], name="course_unique_code_per_term"),
+        ]
+        permissions = [("create_course", "Can create courses (course creator)")]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.title}"
+        return f"{self.code}{f' ({self.term})' if self.term else ''} {self.title}"
 
 
 class Membership(BaseModel):
     class Role(models.TextChoices):
         INSTRUCTOR = "instructor", "Instructor"
+        TEACHING_ASSISTANT = "ta", "Teaching assistant"
         STUDENT = "student", "Student"
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="memberships")
@@ -31,6 +62,13 @@ class Membership(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices)
+    # A class list's section ("Tue lab"); for a teaching assistant, the section they look after
+    # (blank: the whole course).
+    section = models.CharField(max_length=60, blank=True, default="")
+    # Unenrolled members keep every attempt, submission and homework tick, but lose access and
+    # drop out of lists, leaderboards and exports; re-enrolling restores them.
+    is_active = models.BooleanField(default=True)
+    unenrolled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

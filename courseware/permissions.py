@@ -19,8 +19,10 @@ from courseware.models import Membership
 Role = Membership.Role
 INSTRUCTOR = Role.INSTRUCTOR
 STUDENT = Role.STUDENT
-# Roles that see every student's results in a course.
-STAFF_ROLES = frozenset({Role.INSTRUCTOR})
+TEACHING_ASSISTANT = Role.TEACHING_ASSISTANT
+# Roles that see every student's results in a course (a TA marks and re-grades, but changes
+# no course settings, held-out data, quizzes or rosters).
+STAFF_ROLES = frozenset({Role.INSTRUCTOR, Role.TEACHING_ASSISTANT})
 
 Actor = AbstractBaseUser | AnonymousUser | SystemActor
 
@@ -33,6 +35,10 @@ def is_student(role: str | None) -> bool:
     return role == Role.STUDENT
 
 
+def is_teaching_assistant(role: str | None) -> bool:
+    return role == Role.TEACHING_ASSISTANT
+
+
 def is_staff_role(role: str | None) -> bool:
     """Sees every student's work in the course (results, dashboards, private scores)."""
     return role in STAFF_ROLES
@@ -43,8 +49,11 @@ def course_role(*, user: Actor, course) -> str | None:
         return Role.INSTRUCTOR
     if not user.is_authenticated:
         return None
+    # An unenrolled member (is_active=False) keeps their work but has no role: no access.
     return (
-        Membership.objects.filter(course=course, user=user).values_list("role", flat=True).first()
+        Membership.objects.filter(course=course, user=user, is_active=True)
+        .values_list("role", flat=True)
+        .first()
     )
 
 
@@ -62,6 +71,14 @@ def require_instructor(*, user: Actor, course) -> str:
     return role
 
 
+def require_staff(*, user: Actor, course) -> str:
+    """Instructors and teaching assistants: those who see every student's work."""
+    role = require_member(user=user, course=course)
+    if not is_staff_role(role):
+        raise PermissionDeniedError(f"Only the teaching staff of {course.code} can do this.")
+    return role
+
+
 def require_student(*, user: Actor, course) -> str:
     role = require_member(user=user, course=course)
     if not is_student(role):
@@ -70,8 +87,12 @@ def require_student(*, user: Actor, course) -> str:
 
 
 def require_course_creator(*, user: Actor) -> None:
-    """Courses are made by site staff (the admin) or by a command, never by a course member."""
-    if is_system(user) or (user.is_authenticated and getattr(user, "is_staff", False)):
+    """Courses are made by site staff, by people staff made course creators (the
+    `courseware.create_course` permission), or by a command."""
+    if is_system(user) or (
+        user.is_authenticated
+        and (getattr(user, "is_staff", False) or user.has_perm("courseware.create_course"))
+    ):
         return
     raise PermissionDeniedError(
         "Only site staff can create courses: ask an administrator, or run "

@@ -453,7 +453,7 @@ def question_regrade(request: HttpRequest, question_id: int) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        back = reverse("quiz-list", args=[question.course.code])
+        back = reverse("quiz-list", args=[question.course.slug])
     try:
         summary = services.question_regrade(actor=request.user, question=question)
     except ApplicationError as exc:
@@ -507,7 +507,7 @@ def _import_confirmed(request: HttpRequest, course: Course) -> HttpResponse:
     form = QuestionImportConfirmForm(request.POST, course=course)
     if not form.is_valid():
         messages.error(request, f"Nothing was imported. {_form_error_message(form)}")
-        return redirect("quiz-import", code=course.code)
+        return redirect("quiz-import", code=course.slug)
     data = form.cleaned_data
     try:
         with transaction.atomic():
@@ -551,7 +551,7 @@ def _import_confirmed(request: HttpRequest, course: Course) -> HttpResponse:
         messages.success(request, f"{summary} and created the quiz “{quiz.title}”.")
         return redirect("quiz-detail", quiz_id=quiz.pk)
     messages.success(request, f"{summary} into the question bank.")
-    return redirect("quiz-list", code=course.code)
+    return redirect("quiz-list", code=course.slug)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,7 +1,14 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from courseware.models import Course, HomeworkTask, LearningObjective, Membership, Session
+from courseware.models import (
+    Course,
+    HomeworkTask,
+    LearningObjective,
+    Membership,
+    Session,
+    course_slug,
+)
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -29,6 +36,8 @@ class CourseFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("code",)
 
     code = factory.Sequence(lambda n: f"CRS{n:05d}")
+    term = ""
+    slug = factory.LazyAttribute(lambda course: course_slug(course.code, course.term))
     title = factory.Faker("catch_phrase")
 
 

@@ -212,6 +212,8 @@ def test_course_list_shows_my_courses_with_my_role_and_session_count(student, se
         "results": [
             {
                 "code": "ICTSS00120",
+                "term": "",
+                "slug": "ICTSS00120",
                 "title": "Artificial Intelligence Skill Set",
                 "role": "student",
                 "session_count": 2,
@@ -251,6 +253,8 @@ def test_course_detail_gives_my_role_and_a_link_to_the_sessions(instructor, sess
     assert response.status_code == 200
     assert response.json() == {
         "code": "ICTSS00120",
+        "term": "",
+        "slug": "ICTSS00120",
         "title": "Artificial Intelligence Skill Set",
         "role": "instructor",
         "session_count": 1,

@@ -10,9 +10,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from core.actors import SYSTEM
+from core.exceptions import ApplicationError, NotFoundError
 from courseware.deck_images import deck_blocked_images
 from courseware.decks import DeckError, parse_deck
 from courseware.models import Course
+from courseware.selectors import course_find
 from courseware.services import course_create, session_import_deck
 
 
@@ -25,20 +27,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("path", help="The deck, a Marp markdown file (UTF-8).")
         parser.add_argument("--course", required=True, help="Course code, e.g. ICTSS00120.")
+        parser.add_argument("--term", help="The offering's term, e.g. '2027 S1'.")
         parser.add_argument(
             "--create-course",
             action="store_true",
             help="Create the course if it does not exist, titled from the deck's lead slide.",
         )
 
-    def handle(self, *args, path: str, course: str, create_course: bool, **options) -> None:
+    def handle(
+        self, *args, path: str, course: str, create_course: bool, term: str | None, **options
+    ) -> None:
         deck_path = Path(path)
         source = _read_deck(deck_path)
         try:
             # Parsed here first so a broken deck fails before a course is created.
             deck = parse_deck(source)
             with transaction.atomic():
-                target = _course(course.strip(), create=create_course, title=deck.course_title)
+                target = _course(
+                    course.strip(), term=term, create=create_course, title=deck.course_title
+                )
                 result = session_import_deck(
                     actor=SYSTEM, course=target, source=source, filename=deck_path.name
                 )
@@ -67,12 +74,16 @@ def _read_deck(path: Path) -> str:
         raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
 
 
-def _course(code: str, *, create: bool, title: str | None) -> Course:
-    course = Course.objects.filter(code__iexact=code).first()
-    if course is not None:
-        return course
-    if not create:
-        raise CommandError(
-            f"Course {code} does not exist: create it in the admin or pass --create-course"
-        )
-    return course_create(actor=SYSTEM, code=code, title=title or code)
+def _course(code: str, *, term: str | None, create: bool, title: str | None) -> Course:
+    try:
+        return course_find(code=code, term=term)
+    except NotFoundError as exc:
+        if not create:
+            offering = f"{code} in term {term!r}" if term else code
+            raise CommandError(
+                f"Course {offering} does not exist: create it in the admin or pass "
+                "--create-course"
+            ) from exc
+    except ApplicationError as exc:
+        raise CommandError(exc.message) from exc
+    return course_create(actor=SYSTEM, code=code, term=term or "", title=title or code)

@@ -9,8 +9,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from core.actors import SYSTEM
-from core.exceptions import ApplicationError
-from courseware.models import Course, Session
+from core.exceptions import ApplicationError, NotFoundError
+from courseware.models import Session
+from courseware.selectors import course_find
 from quizzes.parsing import FORMATS
 from quizzes.services import question_bank_import
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("path", help="The question file (UTF-8).")
         parser.add_argument("--course", required=True, help="Course code, e.g. ICTSS00120.")
+        parser.add_argument("--term", help="The offering's term, e.g. '2027 S1'.")
         parser.add_argument(
             "--session",
             type=int,
@@ -38,9 +40,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, path: str, course: str, **options) -> None:
         source = _read(Path(path))
-        target = Course.objects.filter(code__iexact=course.strip()).first()
-        if target is None:
-            raise CommandError(f"Course {course} does not exist.")
+        try:
+            target = course_find(code=course, term=options.get("term"))
+        except NotFoundError as exc:
+            raise CommandError(f"Course {course} does not exist.") from exc
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
         session = None
         if options["session"] is not None:
             session = Session.objects.filter(course=target, number=options["session"]).first()

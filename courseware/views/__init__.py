@@ -139,7 +139,7 @@ def homework_toggle(request: HttpRequest, task_id: int) -> HttpResponse:
     messages.success(
         request, f"Saved: task {task.position} marked {'done' if done else 'not done'}."
     )
-    return redirect("session-detail", code=task.session.course.code, number=task.session.number)
+    return redirect("session-detail", code=task.session.course.slug, number=task.session.number)
 
 
 @require_POST
@@ -153,7 +153,7 @@ def homework_due(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.success(request, f"Due date {state} for task {task.position}.")
     else:
         messages.error(request, f"Task {task.position}: {form_error_message(form)}")
-    return redirect("session-detail", code=task.session.course.code, number=task.session.number)
+    return redirect("session-detail", code=task.session.course.slug, number=task.session.number)
 
 
 # --- Deck import ---------------------------------------------------------------------------
@@ -209,7 +209,7 @@ def _import_confirmed(request: HttpRequest, course: Course) -> HttpResponse:
         errors = [f"Nothing was imported. {exc.message}"]
         return _render_upload(request, course, DeckUploadForm(), errors=errors, status=400)
     messages.success(request, result.summary)
-    return redirect("session-detail", code=course.code, number=result.session.number)
+    return redirect("session-detail", code=course.slug, number=result.session.number)
 
 
 @require_http_methods(["GET", "POST"])

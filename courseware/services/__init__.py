@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -18,6 +18,7 @@ from courseware.models import (
     LearningObjective,
     Membership,
     Session,
+    course_slug,
 )
 from courseware.permissions import (
     Actor,
@@ -31,9 +32,27 @@ User = get_user_model()
 
 
 @transaction.atomic
-def course_create(*, actor: Actor, code: str, title: str) -> Course:
+def course_create(
+    *,
+    actor: Actor,
+    code: str,
+    title: str,
+    term: str = "",
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+    state: str = Course.State.PUBLISHED,
+) -> Course:
     require_course_creator(user=actor)
-    course = Course(code=code.strip(), title=title.strip())
+    code, term = code.strip(), term.strip()
+    course = Course(
+        code=code,
+        term=term,
+        slug=course_slug(code, term),
+        title=title.strip(),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        state=state,
+    )
     course.full_clean()
     course.save()
     return course

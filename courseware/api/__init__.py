@@ -69,12 +69,16 @@ class CourseListApi(APIView):
 
     class OutputSerializer(serializers.Serializer):
         code = serializers.CharField(source="course.code")
+        term = serializers.CharField(source="course.term", help_text="Blank for a single run.")
+        slug = serializers.CharField(
+            source="course.slug", help_text="What URLs name the offering by ({code} in paths)."
+        )
         title = serializers.CharField(source="course.title")
         role = serializers.ChoiceField(
             choices=Membership.Role.choices, help_text="Your role in the course."
         )
         session_count = serializers.IntegerField()
-        url = ApiLinkField("course-detail", lambda m: {"code": m.course.code})
+        url = ApiLinkField("course-detail", lambda m: {"code": m.course.slug})
 
         class Meta:
             ref_name = "CourseListItem"
@@ -99,12 +103,14 @@ class CourseListApi(APIView):
 class CourseDetailApi(APIView):
     class OutputSerializer(serializers.Serializer):
         code = serializers.CharField()
+        term = serializers.CharField(help_text="Blank for a single run.")
+        slug = serializers.CharField(help_text="What URLs name the offering by.")
         title = serializers.CharField()
         role = serializers.ChoiceField(
             choices=Membership.Role.choices, help_text="Your role in the course."
         )
         session_count = serializers.IntegerField()
-        sessions_url = ApiLinkField("session-list", lambda c: {"code": c["code"]})
+        sessions_url = ApiLinkField("session-list", lambda c: {"code": c["slug"]})
 
         class Meta:
             ref_name = "CourseDetail"
@@ -120,6 +126,8 @@ class CourseDetailApi(APIView):
         course, role = selectors.course_get(user=request.user, code=code)
         course_data = {
             "code": course.code,
+            "term": course.term,
+            "slug": course.slug,
             "title": course.title,
             "role": role,
             "session_count": selectors.session_list(course=course).count(),
@@ -140,7 +148,7 @@ class SessionListApi(APIView):
         lecturer = serializers.CharField(help_text="Empty when the deck names no lecturer.")
         objective_count = serializers.IntegerField()
         homework_count = serializers.IntegerField()
-        url = ApiLinkField("session-detail", lambda s: {"code": s.course.code, "number": s.number})
+        url = ApiLinkField("session-detail", lambda s: {"code": s.course.slug, "number": s.number})
 
         class Meta:
             ref_name = "SessionListItem"

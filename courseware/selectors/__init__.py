@@ -6,16 +6,40 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet
 from rest_framework.authtoken.models import Token
 
-from core.exceptions import NotFoundError
+from core.exceptions import ApplicationError, NotFoundError
 from courseware.models import Course, HomeworkCompletion, HomeworkTask, Membership, Session
 from courseware.permissions import require_instructor, require_member
 
 User = get_user_model()
 
 
+def course_find(*, code: str, term: str | None = None) -> Course:
+    """The offering the command line names: `--course CODE [--term TERM]`, or its slug."""
+    code = code.strip()
+    if term is not None:
+        course = Course.objects.filter(code__iexact=code, term__iexact=term.strip()).first()
+        if course is None:
+            raise NotFoundError(f"No course {code} in term {term.strip()!r}.")
+        return course
+    course = Course.objects.filter(slug__iexact=code).first()
+    if course is not None:
+        return course
+    offerings = list(Course.objects.filter(code__iexact=code))
+    if len(offerings) == 1:
+        return offerings[0]
+    if not offerings:
+        raise NotFoundError(f"No course {code}.")
+    terms = ", ".join(repr(o.term) for o in offerings)
+    raise ApplicationError(
+        "ambiguous_course",
+        f"{code} is offered in several terms ({terms}): name one with --term.",
+    )
+
+
 def course_get(*, user, code: str) -> tuple[Course, str]:
-    """The course and the user's role in it; NotFoundError unless the user is a member."""
-    course = Course.objects.filter(code__iexact=code).first()
+    """The course (named by its slug, which is its code for a course without a term) and the
+    user's role in it; NotFoundError unless the user is a member."""
+    course = Course.objects.filter(slug__iexact=code).first()
     if course is None:
         raise NotFoundError(f"No course {code} among your courses.")
     return course, require_member(user=user, course=course)
