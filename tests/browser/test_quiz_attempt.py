@@ -140,7 +140,7 @@ def _finished_attempt(quiz, student) -> Attempt:
     from quizzes import services as quiz_services
 
     attempt = quiz_services.attempt_start(quiz=quiz, actor=student)
-    return quiz_services.attempt_submit(attempt=attempt, user=student, responses={})
+    return quiz_services.attempt_submit(attempt=attempt, actor=student, responses={})
 
 
 def test_the_review_fits_a_phone_and_the_quiz_page_shows_every_question(
@@ -177,9 +177,13 @@ def long_text_quiz(seeded):
 
     course, demo_quiz, student = seeded
     bank = quiz_services.question_bank_import(
-        course=course, source=LONG_TEXT_GIFT.read_text(encoding="utf-8"), session=demo_quiz.session
+        actor=SYSTEM,
+        course=course,
+        source=LONG_TEXT_GIFT.read_text(encoding="utf-8"),
+        session=demo_quiz.session,
     )
     quiz = quiz_services.quiz_create(
+        actor=SYSTEM,
         session=demo_quiz.session,
         title="Loading Hugging Face models",
         opens_at=timezone.now() - timedelta(minutes=1),
@@ -189,7 +193,7 @@ def long_text_quiz(seeded):
         review_options={window: dict(EVERYTHING) for window in WINDOWS},
     )
     for question in bank.questions:
-        quiz_services.quiz_question_add(quiz=quiz, question=question)
+        quiz_services.quiz_question_add(actor=SYSTEM, quiz=quiz, question=question)
     return course, quiz, student
 
 
@@ -224,7 +228,7 @@ def test_every_quiz_page_fits_a_phone(page, live_server, long_text_quiz, tmp_pat
         3: {"text": "AutoModelForSequenceClassification.from_pretrained"},
     }.items():
         quiz_services.attempt_answer_save(
-            attempt=attempt, user=student, slot=slot, response=response
+            attempt=attempt, actor=student, slot=slot, response=response
         )
     page.reload()
     check("attempt")
