@@ -49,6 +49,9 @@ FAMILIES = {
 
 
 def _model(cls, config, attention="eager"):
+    # A copy: a model may write to its config (the export does), and FAMILIES is shared by
+    # every test in this module, so one test's model must not change the next one's.
+    config = copy.deepcopy(config)
     torch.manual_seed(0)
     config._attn_implementation = attention
     return cls(config).eval()
