@@ -207,3 +207,17 @@ def test_the_per_class_table_shows_every_column_on_a_phone_and_a_desktop(
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SHOTS) / f"per-class-{width}.png"), full_page=True)
+
+
+def test_the_lab_page_with_its_submit_command_fits_a_phone(page, live_server, tmp_path):
+    lab, _instructor = make_lab(tmp_path)
+    student = enrol_student(lab)
+    page.set_viewport_size({"width": 390, "height": 900})
+    _log_in(page, live_server, student.username)
+
+    page.goto(f"{live_server.url}/labs/{lab.pk}/")
+
+    command = page.locator("[data-submit-command]")
+    assert f"--lab {lab.pk} --server {live_server.url}" in command.inner_text()
+    # The long command wraps inside its card instead of widening the page.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
