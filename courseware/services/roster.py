@@ -76,6 +76,14 @@ class RosterChange:
             return self.row.role
         return self.membership.role if self.membership else Membership.Role.STUDENT
 
+    @property
+    def section(self) -> str:
+        return self.row.section or (self.membership.section if self.membership else "")
+
+    @property
+    def role_label(self) -> str:
+        return Membership.Role(self.role).label
+
 
 @dataclass(frozen=True)
 class RosterPlan:
@@ -303,7 +311,7 @@ def _apply(*, actor: Actor, course: Course, change: RosterChange) -> None:
         _fill_account(change, user)
     membership = change.membership or Membership(course=course, user=user)
     membership.role = change.role
-    membership.section = change.row.section or membership.section
+    membership.section = change.section
     membership.is_active, membership.unenrolled_at = True, None
     _save(membership)
 
