@@ -109,6 +109,12 @@ class RosterPlan:
     def invited(self) -> int:
         return sum(1 for c in self.changes if c.user is None)
 
+    def counts(self) -> RosterResult:
+        return RosterResult(
+            created=self.created, updated=self.updated, unchanged=self.unchanged,
+            invited=self.invited,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True)
 class RosterResult:
@@ -257,6 +263,14 @@ def roster_preview(*, actor: Actor, course: Course, data: bytes) -> RosterPlan:
     return _plan(actor=actor, course=course, data=data)
 
 
+def roster_dry_run(*, actor: Actor, course: Course, data: bytes) -> RosterResult:
+    """What `roster_import` would count, or RosterInvalid; writes nothing."""
+    plan = roster_preview(actor=actor, course=course, data=data)
+    if plan.errors:
+        raise RosterInvalid(plan.errors)
+    return plan.counts()
+
+
 # --- Applying ---------------------------------------------------------------------------------
 
 
@@ -328,6 +342,4 @@ def roster_import(*, actor: Actor, course: Course, data: bytes) -> RosterResult:
     for change in plan.changes:
         if change.action != UNCHANGED:
             _apply(actor=actor, course=course, change=change)
-    return RosterResult(
-        created=plan.created, updated=plan.updated, unchanged=plan.unchanged, invited=plan.invited
-    )
+    return plan.counts()

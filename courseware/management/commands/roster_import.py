@@ -52,15 +52,7 @@ class Command(BaseCommand):
         try:
             target = course_find(code=course, term=term)
             if dry_run:
-                plan = roster_services.roster_preview(actor=SYSTEM, course=target, data=data)
-                if plan.errors:
-                    raise roster_services.RosterInvalid(plan.errors)
-                result = roster_services.RosterResult(
-                    created=plan.created,
-                    updated=plan.updated,
-                    unchanged=plan.unchanged,
-                    invited=plan.invited,
-                )
+                result = roster_services.roster_dry_run(actor=SYSTEM, course=target, data=data)
             else:
                 result = roster_services.roster_import(actor=SYSTEM, course=target, data=data)
         except roster_services.RosterInvalid as exc:
