@@ -3,6 +3,7 @@
 from django.urls import path
 
 from courseware import api
+from courseware.api import roster as roster_api
 
 app_name = "courseware_api"
 
@@ -10,6 +11,7 @@ urlpatterns = [
     path("auth/token/", api.TokenObtainApi.as_view(), name="token-obtain"),
     path("courses/", api.CourseListApi.as_view(), name="course-list"),
     path("courses/<str:code>/", api.CourseDetailApi.as_view(), name="course-detail"),
+    path("courses/<str:code>/roster/", roster_api.RosterImportApi.as_view(), name="roster-import"),
     path("courses/<str:code>/sessions/", api.SessionListApi.as_view(), name="session-list"),
     path(
         "courses/<str:code>/sessions/<int:number>/",

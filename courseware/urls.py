@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from courseware import views
+from courseware.views import roster as roster_views
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -9,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("courses/<str:code>/", views.course_detail, name="course-detail"),
     path("courses/<str:code>/sessions/import/", views.deck_import, name="deck-import"),
+    path("courses/<str:code>/people/import/", roster_views.roster_import, name="roster-import"),
     path("courses/<str:code>/sessions/<int:number>/", views.session_detail, name="session-detail"),
     path("homework/<int:task_id>/completion/", views.homework_toggle, name="homework-toggle"),
     path("homework/<int:task_id>/due/", views.homework_due, name="homework-due"),
