@@ -3,6 +3,7 @@
 from django.urls import path
 
 from courseware import api
+from courseware.api import people
 
 app_name = "courseware_api"
 
@@ -15,6 +16,12 @@ urlpatterns = [
         "courses/<str:code>/sessions/<int:number>/",
         api.SessionDetailApi.as_view(),
         name="session-detail",
+    ),
+    path("courses/<str:code>/members/", people.MemberListApi.as_view(), name="member-list"),
+    path(
+        "courses/<str:code>/members/<int:user_id>/",
+        people.MemberDetailApi.as_view(),
+        name="member-detail",
     ),
     path(
         "homework/<int:task_id>/completion/",
