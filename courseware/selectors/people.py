@@ -26,7 +26,8 @@ class Status:
     ]
 
 
-STATUS_VALUES = [value for value, _ in Status.choices]
+STATUS_CHOICES = Status.choices  # named in settings' ENUM_NAME_OVERRIDES (MemberStatusEnum)
+STATUS_VALUES = [value for value, _ in STATUS_CHOICES]
 ROLE_VALUES = list(Membership.Role.values)
 # Instructors first, then teaching assistants, then students.
 _ROLE_ORDER = Case(
