@@ -99,6 +99,10 @@ def _member_action(
         messages.success(request, act(membership))
     except ApplicationError as exc:
         _flash_refusal(request, exc, f"{failed} {_name(membership)}")
+    else:
+        if membership.user_id == request.user.pk:
+            # Stepping down or out: the People page may no longer be theirs to see.
+            return redirect("home")
     return _back(request, course)
 
 

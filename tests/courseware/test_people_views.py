@@ -263,3 +263,15 @@ def test_actions_need_csrf(instructor, student, course):
 
     assert response.status_code == 403
     assert Membership.objects.get(user=student, course=course).is_active
+
+
+def test_an_instructor_who_steps_down_lands_on_my_courses(client, instructor, course):
+    MembershipFactory(course=course, role=Role.INSTRUCTOR)
+    client.force_login(instructor)
+
+    response = client.post(
+        action_url("course-person-update", course, instructor), {"role": "student"}
+    )
+
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert Membership.objects.get(user=instructor, course=course).role == Role.STUDENT
