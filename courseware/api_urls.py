@@ -24,6 +24,11 @@ urlpatterns = [
         name="member-detail",
     ),
     path(
+        "courses/<str:code>/members/<int:user_id>/invitation/",
+        people.MemberInvitationApi.as_view(),
+        name="member-invitation",
+    ),
+    path(
         "homework/<int:task_id>/completion/",
         api.HomeworkCompletionApi.as_view(),
         name="homework-completion",

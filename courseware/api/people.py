@@ -241,3 +241,31 @@ class MemberDetailApi(APIView):
         membership = people_selectors.member_get(actor=request.user, course=course, user_id=user_id)
         people_services.member_unenrol(actor=request.user, membership=membership)
         return _member_response(request, course, user_id, code=status.HTTP_200_OK)
+
+
+class MemberInvitationApi(APIView):
+    @extend_schema(
+        operation_id="members_invitation_resend",
+        tags=["members"],
+        summary="Resend a person's invitation",
+        description=(
+            "Instructors only. Emails a new one-time link to set a password (older links "
+            "stop working). Only for enrolled members who have not set a password yet."
+        ),
+        parameters=[CODE_PARAMETER, USER_PARAMETER],
+        request=None,
+        responses={
+            200: MemberOutputSerializer,
+            **error_responses(
+                400,
+                e400="They have set a password already (`already_active`), are unenrolled "
+                "(`not_enrolled`) or have no email (`no_email`).",
+            ),
+            **MemberDetailApi._errors,
+        },
+    )
+    def post(self, request: Request, code: str, user_id: int) -> Response:
+        course = selectors.course_get_for_instructor(user=request.user, code=code)
+        membership = people_selectors.member_get(actor=request.user, course=course, user_id=user_id)
+        people_services.member_invite_resend(actor=request.user, membership=membership)
+        return _member_response(request, course, user_id)

@@ -29,6 +29,7 @@ COURSEWARE_OPERATIONS = {
         "patch": "members_partial_update",
         "delete": "members_destroy",
     },
+    "/api/v1/courses/{code}/members/{user_id}/invitation/": {"post": "members_invitation_resend"},
 }
 HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 

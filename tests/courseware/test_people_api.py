@@ -38,6 +38,11 @@ def detail_url(course, user) -> str:
     return reverse("courseware_api:member-detail", kwargs={"code": course.slug, "user_id": user.pk})
 
 
+def invitation_url(course, user) -> str:
+    kwargs = {"code": course.slug, "user_id": user.pk}
+    return reverse("courseware_api:member-invitation", kwargs=kwargs)
+
+
 def client_for(request, who: str) -> APIClient:
     client = APIClient()
     if who != "anonymous":
@@ -65,6 +70,7 @@ CALLS = {
     "get": lambda c, course, user: c.get(detail_url(course, user)),
     "patch": lambda c, course, user: c.patch(detail_url(course, user), {"role": "instructor"}),
     "delete": lambda c, course, user: c.delete(detail_url(course, user)),
+    "invite": lambda c, course, user: c.post(invitation_url(course, user)),
 }
 
 
@@ -77,6 +83,7 @@ def test_only_instructors_use_the_members_api(request, who, status, code, call, 
     membership = Membership.objects.get(user=student, course=course)
     assert (membership.role, membership.is_active) == (Role.STUDENT, True)
     assert not Membership.objects.filter(user__email="n@example.edu").exists()
+    assert mail.outbox == []
 
 
 def test_an_instructor_lists_the_courses_people_paginated(
@@ -175,3 +182,23 @@ def test_a_person_of_another_course_is_not_found(instructor, course, other_stude
     assert_error(client.get(detail_url(course, other_student)), 404, "not_found")
     assert_error(client.delete(detail_url(course, other_student)), 404, "not_found")
     assert Membership.objects.get(user=other_student).is_active
+
+
+def test_an_instructor_resends_an_invitation(instructor, course):
+    client = APIClient()
+    client.force_authenticate(instructor)
+    added = client.post(list_url(course), {"email": "linus@example.edu"}).json()
+    linus = Membership.objects.get(user_id=added["user_id"]).user
+
+    response = client.post(invitation_url(course, linus))
+
+    assert response.status_code == 200 and response.json()["status"] == "invited"
+    assert len(mail.outbox) == 2
+
+
+def test_someone_with_a_password_is_not_re_invited(instructor, student, course):
+    client = APIClient()
+    client.force_authenticate(instructor)
+
+    assert_error(client.post(invitation_url(course, student)), 400, "already_active")
+    assert mail.outbox == []
