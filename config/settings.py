@@ -263,6 +263,7 @@ SPECTACULAR_SETTINGS = {
         "SubmissionStatusEnum": "labs.models.Submission.Status",
         "AttemptStateEnum": "quizzes.models.Attempt.State",
         "AttemptQuestionStateEnum": "quizzes.models.AttemptQuestion.State",
+        "MemberStatusEnum": "courseware.selectors.people.STATUS_CHOICES",
     },
 }
 

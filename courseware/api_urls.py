@@ -4,6 +4,7 @@ from django.urls import path
 
 from courseware import api
 from courseware.api import roster as roster_api
+from courseware.api import people
 
 app_name = "courseware_api"
 
@@ -17,6 +18,17 @@ urlpatterns = [
         "courses/<str:code>/sessions/<int:number>/",
         api.SessionDetailApi.as_view(),
         name="session-detail",
+    ),
+    path("courses/<str:code>/members/", people.MemberListApi.as_view(), name="member-list"),
+    path(
+        "courses/<str:code>/members/<int:user_id>/",
+        people.MemberDetailApi.as_view(),
+        name="member-detail",
+    ),
+    path(
+        "courses/<str:code>/members/<int:user_id>/invitation/",
+        people.MemberInvitationApi.as_view(),
+        name="member-invitation",
     ),
     path(
         "homework/<int:task_id>/completion/",

@@ -3,12 +3,34 @@ from django.urls import path
 
 from courseware import views
 from courseware.views import roster as roster_views
+from courseware.views import people
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("courses/<str:code>/", views.course_detail, name="course-detail"),
+    path("courses/<str:code>/people/", people.course_people, name="course-people"),
+    path(
+        "courses/<str:code>/people/<int:user_id>/",
+        people.course_person_update,
+        name="course-person-update",
+    ),
+    path(
+        "courses/<str:code>/people/<int:user_id>/unenrol/",
+        people.course_person_unenrol,
+        name="course-person-unenrol",
+    ),
+    path(
+        "courses/<str:code>/people/<int:user_id>/reenrol/",
+        people.course_person_reenrol,
+        name="course-person-reenrol",
+    ),
+    path(
+        "courses/<str:code>/people/<int:user_id>/invite/",
+        people.course_person_invite,
+        name="course-person-invite",
+    ),
     path("courses/<str:code>/sessions/import/", views.deck_import, name="deck-import"),
     path("courses/<str:code>/people/import/", roster_views.roster_import, name="roster-import"),
     path("courses/<str:code>/sessions/<int:number>/", views.session_detail, name="session-detail"),

@@ -23,6 +23,13 @@ COURSEWARE_OPERATIONS = {
         "delete": "homework_completion_unset",
     },
     "/api/v1/homework/{task_id}/completions/": {"get": "homework_completions_list"},
+    "/api/v1/courses/{code}/members/": {"get": "members_list", "post": "members_create"},
+    "/api/v1/courses/{code}/members/{user_id}/": {
+        "get": "members_retrieve",
+        "patch": "members_partial_update",
+        "delete": "members_destroy",
+    },
+    "/api/v1/courses/{code}/members/{user_id}/invitation/": {"post": "members_invitation_resend"},
 }
 HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 
