@@ -20,7 +20,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.http import urlencode, urlsafe_base64_encode
 
 from accounts import selectors
 from accounts.mail import send_templated
@@ -241,7 +241,7 @@ def _awaits_confirmation(user: AbstractBaseUser) -> bool:
 
 @transaction.atomic
 def account_signup(
-    *, email: str, password: str, first_name: str, last_name: str
+    *, email: str, password: str, first_name: str, last_name: str, next: str = ""
 ) -> AbstractBaseUser | None:
     """Self sign-up (for the join-code page). Creates an inactive account and emails it a link
     that activates it (`signup_confirm`, which asks for this password again, so only the one
@@ -251,7 +251,9 @@ def account_signup(
 
     Returns the account awaiting confirmation, or None for an existing account: the caller
     MUST answer both the same way ("check your email"), or the page reveals who has an account.
-    An unacceptable password raises ApplicationError("invalid_password") before either."""
+    An unacceptable password raises ApplicationError("invalid_password") before either.
+    `next` (a site path, e.g. the join-code page's) is where the confirmation link, or the
+    notice's log-in link, lands afterwards."""
     email = _clean_email(email)
     candidate = User(email=email, first_name=first_name.strip(), last_name=last_name.strip())
     try:
@@ -261,7 +263,12 @@ def account_signup(
     user = selectors.user_by_email(email=email)
     if user and not _awaits_confirmation(user):
         make_password(password)  # as long as the new-account path takes: no timing tell
-        send_templated(template="signup_existing", to=email, context={"user": user})
+        login_link = _link("login") + (f"?{urlencode({'next': next})}" if next else "")
+        send_templated(
+            template="signup_existing",
+            to=email,
+            context={"user": user, "login_link": login_link},
+        )
         return None
     if user is None:
         user = User(username=_username_for(email), email=email, is_active=False)
@@ -271,10 +278,11 @@ def account_signup(
     user.save()
     profile_get_or_create(user=user)
     token = signup_token_generator.make_token(user)
+    link = _link("signup-confirm", uidb64=_uid(user), token=token)
     send_templated(
         template="signup",
         to=email,
-        context={"user": user, "link": _link("signup-confirm", uidb64=_uid(user), token=token)},
+        context={"user": user, "link": link + (f"?{urlencode({'next': next})}" if next else "")},
     )
     return user
 

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse_lazy
-from django.utils.http import urlsafe_base64_decode
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors, services
@@ -149,6 +149,15 @@ def _user_from_uid(uidb64: str):
         return None
 
 
+def _safe_next(request: HttpRequest) -> str:
+    """The link's `next` (e.g. the join-code page), if it is a path on this site."""
+    target = request.GET.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else ""
+
+
 @require_http_methods(["GET", "POST"])
 def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     """The sign-up link: enter the password chosen at sign-up to activate and log in."""
@@ -165,7 +174,7 @@ def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
         else:
             login(request, user, backend=LOGIN_BACKEND)
             messages.success(request, "Your account is confirmed, and you are logged in.")
-            return redirect("home")
+            return redirect(_safe_next(request) or "home")
     status = 200 if valid and not error else 400
     context = {"validlink": valid, "error": error}
     return render(request, "accounts/signup_confirm.html", context, status=status)

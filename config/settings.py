@@ -181,6 +181,8 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimu
 # Password-reset and sign-up requests per hour, per client address and per email address.
 ACCOUNT_REQUESTS_PER_ADDRESS = env_int("ACCOUNT_REQUESTS_PER_ADDRESS", 20, minimum=1)
 ACCOUNT_REQUESTS_PER_EMAIL = env_int("ACCOUNT_REQUESTS_PER_EMAIL", 5, minimum=1)
+# Wrong join codes per hour from one client address (courseware.throttles).
+JOIN_FAILURES_PER_ADDRESS = env_int("JOIN_FAILURES_PER_ADDRESS", 20, minimum=1)
 # django-ratelimit counts in the cache and keys addresses like axes (core.auth.client_ip).
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_IP_META_KEY = "core.auth.client_ip"

@@ -3,8 +3,8 @@
 from django.urls import path
 
 from courseware import api
-from courseware.api import roster as roster_api
 from courseware.api import people
+from courseware.api import roster as roster_api
 
 app_name = "courseware_api"
 

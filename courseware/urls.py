@@ -2,8 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from courseware import views
+from courseware.views import enrolment, people
 from courseware.views import roster as roster_views
-from courseware.views import people
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -37,4 +37,11 @@ urlpatterns = [
     path("homework/<int:task_id>/completion/", views.homework_toggle, name="homework-toggle"),
     path("homework/<int:task_id>/due/", views.homework_due, name="homework-due"),
     path("account/token/", views.account_token, name="account-token"),
+    path(
+        "courses/<str:code>/people/enrolment/",
+        enrolment.course_enrolment,
+        name="course-enrolment",
+    ),
+    path("join/", enrolment.course_join, name="course-join"),
+    path("join/complete/", enrolment.course_join_complete, name="course-join-complete"),
 ]

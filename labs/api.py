@@ -458,8 +458,9 @@ class LabLeaderboardApi(APIView):
         class RowSerializer(serializers.Serializer):
             rank = serializers.IntegerField(help_text="Ties share a rank (1, 1, 3).")
             display_name = serializers.CharField(
-                help_text="Full name or username, or a stable pseudonym such as `Student 4F2A` "
-                "when the lab hides names."
+                help_text="The display name the student chose on their profile, else their "
+                "preferred or first name, else their username (never their email); or a stable "
+                "pseudonym such as `Student 4F2A` when the lab hides names."
             )
             username = serializers.CharField(required=False, help_text="Instructors only.")
             is_me = serializers.BooleanField(help_text="Your own row.")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.selectors import display_name_of
 from core.exceptions import NotFoundError, PermissionDeniedError
 from courseware import selectors as courseware_selectors
 from courseware.permissions import is_instructor, require_instructor, require_member
@@ -221,7 +222,8 @@ def leaderboard(*, lab: Lab, part: str, viewer) -> list[LeaderboardRow]:
             student__memberships__course_id=lab.session.course_id,
             student__memberships__role=Membership.Role.STUDENT,
         )
-        .select_related("student")
+        # The profile holds the display name: loaded here, so naming rows costs no query.
+        .select_related("student__profile")
         .order_by("created_at", "pk")
     )
     best: dict[str, dict[int, tuple[float, datetime]]] = {"public": {}, "private": {}}
@@ -251,7 +253,7 @@ def leaderboard(*, lab: Lab, part: str, viewer) -> list[LeaderboardRow]:
         if lab.leaderboard_pseudonyms:
             name = leaderboard_pseudonym(lab=lab, user_id=sid)
         else:
-            name = user.get_full_name() or user.get_username()
+            name = display_name_of(user=user)
         rows.append(
             LeaderboardRow(
                 rank=ranks[sid],

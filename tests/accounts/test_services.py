@@ -14,7 +14,7 @@ from accounts.models import Profile
 from core.actors import SYSTEM
 from core.exceptions import ApplicationError, PermissionDeniedError
 from tests.accounts.conftest import last_link
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -121,8 +121,15 @@ def test_another_user_cannot_update_a_profile(ada, grace):
     assert not Profile.objects.filter(user=ada).exists()
 
 
-def test_the_leaderboard_name_falls_back_to_the_username_never_the_email(ada):
+def test_the_leaderboard_name_falls_back_to_the_first_name_then_the_username(ada):
+    assert selectors.display_name_of(user=ada) == ada.first_name
+    ada.first_name = ""
     assert selectors.display_name_of(user=ada) == "ada"
+
+
+def test_the_leaderboard_name_is_never_the_email(db):
+    user = UserFactory(username="ada@example.edu", first_name="", email="ada@example.edu")
+    assert selectors.display_name_of(user=user) == "ada"
 
 
 def test_an_email_change_waits_for_the_confirmation_link(ada):

@@ -304,3 +304,23 @@ def test_a_mangled_sign_up_link_gets_a_clear_page(client):
 
     assert response.status_code == 400
     assert "expired or was already used" in response.content.decode()
+
+
+def test_the_sign_up_link_lands_on_its_next_page_but_never_off_site(client):
+    services.account_signup(
+        email="new@example.edu",
+        password=PASSWORD,
+        first_name="N",
+        last_name="S",
+        next="/join/?code=ABCDEFGH",
+    )
+    link = last_link("/accounts/signup/confirm/")
+    evil = link.split("?")[0] + "?next=https://evil.example.com/"
+
+    landed = client.post(link, {"password": PASSWORD})
+
+    assert landed.status_code == 302 and landed["Location"] == "/join/?code=ABCDEFGH"
+    client.logout()
+    User.objects.filter(email="new@example.edu").update(is_active=False, last_login=None)
+    off_site = client.post(evil, {"password": PASSWORD})
+    assert off_site.status_code == 302 and off_site["Location"] == reverse("home")

@@ -14,11 +14,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django.views.static import serve
 from rest_framework.test import APIClient
 
+from accounts.services import profile_update
 from courseware import services as courseware_services
 from courseware.models import Membership
 from labs import selectors
@@ -643,8 +645,47 @@ def test_before_the_deadline_everyone_sees_the_public_ranking(lab, student, inst
     mine = leaderboard(token_client(student), lab).json()["rows"]
     assert [r["is_me"] for r in mine] == [True, False]
     assert "username" not in mine[0]
-    assert mine[1]["display_name"] == ada.get_full_name()
+    assert mine[1]["display_name"] == ada.first_name  # no display name chosen: the first name
     assert "0.99" not in str(mine) and "0.95" not in str(mine)
+
+
+def test_the_leaderboard_shows_chosen_display_names_and_instructors_also_see_usernames(
+    lab, student, instructor, course
+):
+    ada = enrol(course, "ada")
+    profile_update(actor=ada, user=ada, preferred_name="Addie", display_name="Countess")
+    bob = enrol(course, "bob")
+    profile_update(actor=bob, user=bob, preferred_name="Bobby", display_name="")
+    scored(lab, ada, public=0.9, private=0.5)
+    scored(lab, bob, public=0.8, private=0.5)
+    scored(lab, student, public=0.7, private=0.5)
+
+    seen = leaderboard(token_client(student), lab).json()["rows"]
+    staff = leaderboard(token_client(instructor), lab).json()["rows"]
+
+    names = [r["display_name"] for r in seen]
+    assert names == ["Countess", "Bobby", student.first_name]
+    assert ada.email not in str(seen) and ada.last_name not in str(seen)
+    assert all("username" not in r for r in seen)
+    assert [(r["display_name"], r["username"]) for r in staff][:2] == [
+        ("Countess", "ada"),
+        ("Bobby", "bob"),
+    ]
+
+
+def test_naming_leaderboard_rows_costs_no_query_per_student(lab, course, student):
+    scored(lab, student, public=0.5, private=0.5)
+    with CaptureQueriesContext(connection) as one:
+        selectors.leaderboard(lab=lab, part="public", viewer=student)
+    for name in ("ada", "bob", "cy"):
+        user = enrol(course, name)
+        profile_update(actor=user, user=user, preferred_name="", display_name=name.title())
+        scored(lab, user, public=0.6, private=0.5)
+    with CaptureQueriesContext(connection) as four:
+        rows = selectors.leaderboard(lab=lab, part="public", viewer=student)
+
+    assert len(rows) == 4 and {"Ada", "Bob", "Cy"} <= {r.display_name for r in rows}
+    assert len(four.captured_queries) == len(one.captured_queries)
 
 
 def test_students_cannot_preview_the_private_ranking_but_instructors_can(lab, student, instructor):
@@ -675,9 +716,9 @@ def test_after_the_deadline_the_private_ranking_shows_the_shake_up(lab, student,
     assert body["is_closed"] is True
     rows = [(r["display_name"], r["rank"], r["best_score"], r["public_rank"]) for r in body["rows"]]
     assert rows == [
-        (bob.get_full_name(), 1, 0.85, 2),
-        (student.get_full_name(), 2, 0.70, 3),
-        (ada.get_full_name(), 3, 0.65, 1),
+        (bob.first_name, 1, 0.85, 2),
+        (student.first_name, 2, 0.70, 3),
+        (ada.first_name, 3, 0.65, 1),
     ]
     public = leaderboard(token_client(student), lab, part="public").json()
     assert [r["best_score"] for r in public["rows"]] == [0.90, 0.80, 0.75]
@@ -695,7 +736,7 @@ def test_ties_share_a_rank_and_the_next_rank_is_skipped(lab, course, student):
 
     assert [(r["rank"], r["best_score"]) for r in rows] == [(1, 0.9), (2, 0.8), (2, 0.8), (4, 0.6)]
     # Among tied students, whoever reached the score first is listed first.
-    assert rows[1]["display_name"] == bob.get_full_name()
+    assert rows[1]["display_name"] == bob.first_name
 
 
 def test_pseudonyms_hide_names_stably_and_flag_my_row(lab, student, course):

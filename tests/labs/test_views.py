@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import profile_update
 from courseware.models import Membership
 from labs import views
 from labs.models import HeldOutDataset, Lab, Submission
@@ -558,6 +559,7 @@ def test_the_leaderboard_is_public_until_the_deadline_then_private_with_the_shak
     lab, student, instructor, course
 ):
     ada = enrol(course, "ada", first_name="Ada", last_name="Lovelace")
+    profile_update(actor=ada, user=ada, preferred_name="", display_name="Countess")
     scored(lab, ada, public=0.70, private=0.95)
     scored(lab, student, public=0.90, private=0.10)
     client = Client()
@@ -566,7 +568,9 @@ def test_the_leaderboard_is_public_until_the_deadline_then_private_with_the_shak
 
     html = body(client.get(url))
     assert 'data-part="public"' in html
-    assert html.index(student.get_full_name()) < html.index("Ada Lovelace")
+    table = html[html.index('id="leaderboard"') :]
+    assert table.index(student.first_name) < table.index("Countess")
+    assert "Lovelace" not in html  # the display name Ada chose, never her full name
     assert "0.900" in html and "0.700" in html
     assert "0.950" not in html and "0.100" not in html
     assert "Shake-up" not in html
@@ -583,7 +587,8 @@ def test_the_leaderboard_is_public_until_the_deadline_then_private_with_the_shak
     html = body(client.get(url))
     assert 'data-part="private"' in html
     assert "Final ranking" in html
-    assert html.index("Ada Lovelace") < html.index(student.get_full_name())
+    table = html[html.index('id="leaderboard"') :]
+    assert table.index("Countess") < table.index(student.first_name)
     assert "0.950" in html and "0.100" in html
     assert "▲ 1" in html and "▼ 1" in html
     assert 'class="is-me top-2"' in html
@@ -597,7 +602,7 @@ def test_the_leaderboard_uses_pseudonyms_when_the_lab_asks(lab, student, course)
     client.force_login(student)
     html = body(client.get(reverse("labs:leaderboard", args=[lab.pk])))
     table = html[html.index('id="leaderboard"') : html.index("</table>")]
-    assert student.get_full_name() not in table
+    assert student.first_name not in table
     assert re.search(r"Student [0-9A-F]{4}", table)
     assert "You" in table
 
