@@ -27,7 +27,7 @@ from core.auth import client_ip, lockout_response, login_failures_reset
 from core.exceptions import ApplicationError
 from courseware import selectors, services
 from courseware.models import Membership
-from courseware.permissions import is_instructor
+from courseware.permissions import is_staff_role
 
 URL_NAMESPACE = "courseware_api"
 
@@ -245,7 +245,7 @@ class SessionDetailApi(APIView):
     def get(self, request: Request, code: str, number: int) -> Response:
         course, role = selectors.course_get(user=request.user, code=code)
         session = selectors.session_get(course=course, number=number)
-        if is_instructor(role):
+        if is_staff_role(role):  # instructors and teaching assistants
             serializer_class = self.InstructorOutputSerializer
             completed_ids = None
         else:
