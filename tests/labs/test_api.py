@@ -29,7 +29,7 @@ from tests.labs.conftest import HELDOUT_SECRET, MODEL_CONFIG, model_zip
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_storage")]
 
 ERROR_CODES = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
-WHO = ("student", "instructor", "other_student")
+WHO = ("student", "instructor", "other_student", "teaching_assistant")
 
 
 def url(name: str, **kwargs) -> str:
@@ -106,15 +106,16 @@ def endpoints(lab, own_submission) -> dict[str, tuple[str, str]]:
     }
 
 
-#: operation id → expected status for (student, instructor, student of another course).
+#: operation id → expected status for (student, instructor, student of another course,
+#: teaching assistant).
 ACCESS = {
-    "labs_retrieve": (200, 200, 404),
-    "lab_submissions_list": (200, 200, 404),
-    "lab_submissions_create": (202, 403, 404),
-    "submissions_retrieve": (200, 200, 404),
-    "submissions_cancel": (403, 200, 404),
-    "labs_leaderboard": (200, 200, 404),
-    "labs_regrade": (403, 202, 404),
+    "labs_retrieve": (200, 200, 404, 200),
+    "lab_submissions_list": (200, 200, 404, 200),
+    "lab_submissions_create": (202, 403, 404, 403),
+    "submissions_retrieve": (200, 200, 404, 200),
+    "submissions_cancel": (403, 200, 404, 200),
+    "labs_leaderboard": (200, 200, 404, 200),
+    "labs_regrade": (403, 202, 404, 202),
 }
 
 
