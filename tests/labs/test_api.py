@@ -648,6 +648,18 @@ def test_before_the_deadline_everyone_sees_the_public_ranking(lab, student, inst
     assert "0.99" not in str(mine) and "0.95" not in str(mine)
 
 
+def test_a_teaching_assistant_sees_usernames_and_may_preview_the_private_ranking(
+    lab, student, teaching_assistant
+):
+    scored(lab, student, public=0.5, private=0.3)
+
+    preview = leaderboard(token_client(teaching_assistant), lab, part="private").json()
+
+    assert preview["part"] == "private"
+    assert preview["rows"][0]["username"] == student.username
+    assert preview["rows"][0]["best_score"] == 0.3
+
+
 def test_students_cannot_preview_the_private_ranking_but_instructors_can(lab, student, instructor):
     scored(lab, student, public=0.5, private=0.3)
 
