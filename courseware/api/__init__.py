@@ -189,7 +189,7 @@ class SessionDetailApi(APIView):
             text = serializers.CharField()
             due_at = serializers.DateTimeField(allow_null=True)
             completed = serializers.SerializerMethodField(
-                help_text="Whether you ticked this task; null for instructors."
+                help_text="Whether you ticked this task; null for the teaching staff."
             )
 
             class Meta:
@@ -237,7 +237,8 @@ class SessionDetailApi(APIView):
         summary="One session",
         description=(
             "A session with its objectives, homework and slides. `homework[].completed` is "
-            "your own tick (null for instructors). `speaker_notes` is sent to instructors only."
+            "your own tick (null for the teaching staff). `speaker_notes` is sent to the teaching "
+            "staff (instructors and teaching assistants) only."
         ),
         parameters=[CODE_PARAMETER, NUMBER_PARAMETER],
         responses={200: InstructorOutputSerializer, **error_responses(401, 404)},
