@@ -6,6 +6,9 @@ act for a person call these checks with their `actor`; views and API views never
 
 A user who is not a member of a course gets "not found" rather than "forbidden", so course
 codes and session numbers of other courses are not revealed.
+
+An archived course is read-only for every person, whatever their role: every write service
+calls `require_writable` after its role check (reads and CSV exports keep working).
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from core.actors import SystemActor, is_system
-from core.exceptions import NotFoundError, PermissionDeniedError
-from courseware.models import Membership
+from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
+from courseware.models import Course, Membership
 
 Role = Membership.Role
 INSTRUCTOR = Role.INSTRUCTOR
@@ -107,3 +110,23 @@ def require_self(*, actor: Actor, user) -> None:
         return
     if not actor.is_authenticated or actor.pk != user.pk:
         raise PermissionDeniedError("You can only do this for yourself.")
+
+
+# 409 Conflict: the request is allowed for this person but not in the course's present state
+# (an instructor can publish the course again); 403 would say "not you", which is wrong.
+ARCHIVED_STATUS = 409
+
+
+def require_writable(*, actor: Actor, course) -> None:
+    """Refuse any change to an archived course, for every person. SYSTEM (commands, the demo
+    loader, grading workers finishing a submission already made) may still write: an operator
+    who runs a command on an archived course means it, and work in flight must be recorded."""
+    if is_system(actor) or course.state != Course.State.ARCHIVED:
+        return
+    raise ApplicationError(
+        "course_archived",
+        f"{course.code} {course.term}".strip()
+        + " is archived (read-only): its work can be read and exported, not changed. "
+        "An instructor can set the course back to published in its settings.",
+        status_code=ARCHIVED_STATUS,
+    )

@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ErrorSerializer, Pagination, error_responses, paginated_response
-from courseware.permissions import is_instructor
+from courseware.permissions import is_staff_role
 from labs import selectors, services, uploads
 from labs.models import Lab, Submission
 
@@ -156,7 +156,7 @@ class InstructorSubmissionOutputSerializer(SubmissionOutputSerializer):
 
 def _submission_data(request: Request, submission: Submission, role: str) -> dict:
     serializer_class = (
-        InstructorSubmissionOutputSerializer if is_instructor(role) else SubmissionOutputSerializer
+        InstructorSubmissionOutputSerializer if is_staff_role(role) else SubmissionOutputSerializer
     )
     context = {"request": request, "role": role}
     return serializer_class(submission, context=context).data
@@ -213,7 +213,7 @@ class LabDetailApi(APIView):
             "submissions_url": _absolute(request, "lab-submissions", lab_id=lab.pk),
             "leaderboard_url": _absolute(request, "lab-leaderboard", lab_id=lab.pk),
         }
-        if not is_instructor(role):
+        if not is_staff_role(role):
             data["quota"] = selectors.quota_status(lab=lab, student=request.user)
         return Response(self.OutputSerializer(data).data)
 
@@ -230,7 +230,7 @@ class LabRegradeApi(APIView):
         tags=["labs"],
         summary="Re-grade a lab",
         description=(
-            "Instructors only: re-grades every scored submission on the low-priority queue "
+            "Staff only: re-grades every scored submission on the low-priority queue "
             "(e.g. after uploading a new held-out dataset version). Current results stay "
             "visible until the new ones are written."
         ),
@@ -330,7 +330,7 @@ class LabSubmissionsApi(APIView):
             queryset=queryset,
             serializer_class=(
                 InstructorSubmissionOutputSerializer
-                if is_instructor(role)
+                if is_staff_role(role)
                 else SubmissionOutputSerializer
             ),
             request=request,
@@ -549,7 +549,7 @@ class LabLeaderboardApi(APIView):
         board = selectors.leaderboard(lab=lab, part=part, viewer=request.user)
         reference = selectors.leaderboard_reference(lab=lab, part=part, rows=board)
         rows = [asdict(row) for row in board]
-        if not is_instructor(role):
+        if not is_staff_role(role):
             for row in rows:
                 del row["username"]
         data = {

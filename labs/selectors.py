@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.selectors import display_name_of
 from core.exceptions import NotFoundError, PermissionDeniedError
 from courseware import selectors as courseware_selectors
-from courseware.permissions import is_instructor, require_instructor, require_member
+from courseware.permissions import is_staff_role, require_instructor, require_member, require_staff
 from labs import rules
 from labs.models import HeldOutDataset, Lab, Submission
 
@@ -29,10 +29,19 @@ def lab_get(*, user, lab_id: int) -> tuple[Lab, str]:
 
 
 def lab_get_for_instructor(*, user, lab_id: int) -> Lab:
-    """The lab, for its course's instructors: not found to non-members, forbidden to students."""
+    """The lab, for the pages that change it (edit, held-out dataset): not found to
+    non-members, forbidden to students and teaching assistants."""
     lab, _role = lab_get(user=user, lab_id=lab_id)
     require_instructor(user=user, course=lab.session.course)
     return lab
+
+
+def lab_get_for_staff(*, user, lab_id: int) -> tuple[Lab, str]:
+    """The lab and the user's role, for the pages that show every student's work (dashboard,
+    per-student page, results CSV): instructors and teaching assistants; forbidden to
+    students, not found to non-members."""
+    lab, _role = lab_get(user=user, lab_id=lab_id)
+    return lab, require_staff(user=user, course=lab.session.course)
 
 
 def session_get_for_new_lab(*, user, code: str, number: int):
@@ -48,7 +57,7 @@ def dataset_active(*, lab: Lab) -> HeldOutDataset | None:
 
 def submission_list(*, lab: Lab, user, role: str, status: str | None = None) -> QuerySet:
     qs = Submission.objects.filter(lab=lab).select_related("student")
-    if not is_instructor(role):
+    if not is_staff_role(role):
         qs = qs.filter(student=user)
     if status:
         qs = qs.filter(status=status)
@@ -56,7 +65,8 @@ def submission_list(*, lab: Lab, user, role: str, status: str | None = None) -> 
 
 
 def submission_get(*, user, submission_id: int) -> tuple[Submission, str]:
-    """Own submissions only; instructors of the course see all. Others: not found."""
+    """Own submissions only; the course's teaching staff (instructors, teaching assistants)
+    see all. Others: not found."""
     submission = (
         Submission.objects.select_related("lab__session__course", "student")
         .filter(pk=submission_id)
@@ -69,7 +79,7 @@ def submission_get(*, user, submission_id: int) -> tuple[Submission, str]:
         role = require_member(user=user, course=submission.lab.session.course)
     except NotFoundError:
         raise missing from None
-    if not is_instructor(role) and submission.student_id != user.pk:
+    if not is_staff_role(role) and submission.student_id != user.pk:
         raise missing
     return submission, role
 
@@ -138,9 +148,9 @@ def submission_visible_metrics(
     """`{"public": ..., "private": ...}` as `role` may see them.
 
     The private part of the held-out set decides the final ranking, so students only see its
-    scores once the lab has closed; before that `private` is None. Instructors see both."""
+    scores once the lab has closed; before that `private` is None. Teaching staff see both."""
     private = submission.metrics_private
-    if not is_instructor(role) and not lab_is_closed(lab=submission.lab, now=now):
+    if not is_staff_role(role) and not lab_is_closed(lab=submission.lab, now=now):
         private = None
     return {"public": submission.metrics_public, "private": private}
 
@@ -165,10 +175,11 @@ def leaderboard_part(
     *, lab: Lab, role: str, requested: str | None, now: datetime | None = None
 ) -> str:
     """Which ranking a viewer gets: the one asked for, else the private part once the lab has
-    closed and the public part before. Only instructors may see the private part early."""
+    closed and the public part before. Only the teaching staff may see the private part
+    early."""
     closed = lab_is_closed(lab=lab, now=now)
     part = requested or ("private" if closed else "public")
-    if part == "private" and not closed and not is_instructor(role):
+    if part == "private" and not closed and not is_staff_role(role):
         raise PermissionDeniedError(
             "The private leaderboard is revealed when the lab closes"
             + (f" at {lab.closes_at:%Y-%m-%d %H:%M %Z}." if lab.closes_at else ".")

@@ -3,9 +3,10 @@ the leaderboard, and the instructor pages (edit, held-out dataset, dashboard, CS
 
 Views are thin: a form checks the input, a selector or a service does the work. Access rules
 are the API's (labs.api): `selectors.lab_get` / `submission_get` / `tryit_get` answer not found
-to non-members (and to students for someone else's submission); instructor pages get their lab
-from `selectors.lab_get_for_instructor`, and every service checks its `actor` again. What a
-student sees of a submission's metrics comes from `selectors.submission_visible_metrics` only.
+to non-members (and to students for someone else's submission); the pages that change a lab
+get it from `selectors.lab_get_for_instructor`, the pages teaching assistants see too from
+`selectors.lab_get_for_staff`, and every service checks its `actor` again. What a student sees
+of a submission's metrics comes from `selectors.submission_visible_metrics` only.
 No view reads or names a held-out file or a stored artifact: the only files served are the
 client, the starter script and the training CSV.
 """
@@ -39,8 +40,7 @@ from core.decorators import htmx_login_required
 from core.exceptions import ApplicationError, NotFoundError
 from core.forms import form_error_message as _form_error_message
 from core.middleware import is_htmx
-from courseware.models import Membership
-from courseware.permissions import is_instructor
+from courseware.permissions import is_instructor, is_staff_role
 from labs import selectors, services, uploads
 from labs.demo import TRAINING_CSV_NAME, baseline_progress, training_csv_path
 from labs.forms import (
@@ -63,6 +63,10 @@ TRY_IT_STALE_S = 300
 
 def _instructor_lab(request: HttpRequest, lab_id: int) -> Lab:
     return selectors.lab_get_for_instructor(user=request.user, lab_id=lab_id)
+
+
+def _staff_lab(request: HttpRequest, lab_id: int) -> tuple[Lab, str]:
+    return selectors.lab_get_for_staff(user=request.user, lab_id=lab_id)
 
 
 # --- Downloads --------------------------------------------------------------------------------
@@ -154,7 +158,7 @@ class SubmissionCard:
     """A submission as one viewer may see it: visible metrics only, queue place, polling."""
 
     submission: Submission
-    is_instructor: bool
+    is_staff: bool  # instructors and teaching assistants: names, workers, cancel
     parts: list[MetricsPart] = field(default_factory=list)
     queue_position: int | None = None
     private_hidden: bool = False
@@ -167,7 +171,7 @@ class SubmissionCard:
 
     @property
     def can_cancel(self) -> bool:
-        return self.is_instructor and self.submission.status in (
+        return self.is_staff and self.submission.status in (
             Submission.Status.QUEUED,
             Submission.Status.RUNNING,
         )
@@ -200,11 +204,11 @@ def _card(
     parts = [p for p in ordered if p is not None]
     return SubmissionCard(
         submission=submission,
-        is_instructor=is_instructor(role),
+        is_staff=is_staff_role(role),
         parts=parts,
         queue_position=selectors.queue_position(submission=submission),
         private_hidden=(
-            not is_instructor(role) and not closed and submission.status == Submission.Status.SCORED
+            not is_staff_role(role) and not closed and submission.status == Submission.Status.SCORED
         ),
         expanded=expanded,
         closes_at=lab.closes_at,
@@ -232,7 +236,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
         "lab": lab,
         "course": lab.session.course,
         "card": _card(submission, role, expanded=True),
-        "is_instructor": is_instructor(role),
+        "is_staff": is_staff_role(role),
         "try_form": TryItForm(example=selectors.lab_example_text(lab=lab)),
         "predictions": [_tryit_view(p) for p in predictions],
         "here": f"Submission {submission.pk}",
@@ -244,7 +248,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
 @login_required
 def my_submissions(request: HttpRequest, lab_id: int) -> HttpResponse:
     lab, role = selectors.lab_get(user=request.user, lab_id=lab_id)
-    if is_instructor(role):
+    if is_staff_role(role):
         return redirect("labs:dashboard", lab_id=lab.pk)
     submissions = selectors.submission_list(lab=lab, user=request.user, role=role).select_related(
         "lab", "dataset"
@@ -264,14 +268,15 @@ def my_submissions(request: HttpRequest, lab_id: int) -> HttpResponse:
 
 def _lab_context(request: HttpRequest, lab: Lab, role: str) -> dict[str, Any]:
     now = timezone.now()
-    instructor = is_instructor(role)
+    staff = is_staff_role(role)
     dataset = selectors.dataset_active(lab=lab)
     context: dict[str, Any] = {
         "lab": lab,
         "course": lab.session.course,
         "session": lab.session,
         "role": role,
-        "is_instructor": instructor,
+        "is_instructor": is_instructor(role),  # edit and held-out dataset buttons
+        "is_staff": staff,
         "phase": selectors.lab_phase(lab=lab, now=now),
         "has_dataset": dataset is not None,
         "has_training": training_csv_path(lab) is not None,
@@ -280,7 +285,7 @@ def _lab_context(request: HttpRequest, lab: Lab, role: str) -> dict[str, Any]:
         "baseline": baseline_progress(lab),
         "now": now,
     }
-    if instructor:
+    if staff:
         context["dataset"] = dataset
         context["submission_count"] = lab.submissions.count()
         return context
@@ -450,7 +455,7 @@ def leaderboard(request: HttpRequest, lab_id: int) -> HttpResponse:
         "reference": selectors.leaderboard_reference(lab=lab, part=part, rows=rows),
         "lab": lab,
         "course": lab.session.course,
-        "is_instructor": is_instructor(role),
+        "is_staff": is_staff_role(role),
         "part": part,
         "closed": closed,
         "rows": rows,
@@ -605,7 +610,7 @@ def _dataset_page(
 @require_GET
 @login_required
 def results_csv(request: HttpRequest, lab_id: int) -> HttpResponse:
-    lab = _instructor_lab(request, lab_id)
+    lab, _role = _staff_lab(request, lab_id)
     columns, rows = selectors.lab_results_table(lab=lab)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -632,7 +637,7 @@ def _live_context(lab: Lab) -> dict[str, Any]:
 @require_GET
 @login_required
 def dashboard(request: HttpRequest, lab_id: int) -> HttpResponse:
-    lab = _instructor_lab(request, lab_id)
+    lab, role = _staff_lab(request, lab_id)
     filters = SubmissionFilterForm(request.GET)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     queryset = selectors.submission_filter(
@@ -648,6 +653,7 @@ def dashboard(request: HttpRequest, lab_id: int) -> HttpResponse:
     context = {
         **live,
         "course": lab.session.course,
+        "is_instructor": is_instructor(role),  # edit and held-out dataset buttons
         "chart_data": _chart_data(lab, stats),
         "histogram_rows": list(
             zip(
@@ -660,7 +666,7 @@ def dashboard(request: HttpRequest, lab_id: int) -> HttpResponse:
         "filters": filters,
         "chosen": chosen,
         "page": page,
-        "cards": [_card(s, Membership.Role.INSTRUCTOR, now=now) for s in page.object_list],
+        "cards": [_card(s, role, now=now) for s in page.object_list],
         "students": selectors.lab_submitters(lab=lab),
         "error_codes": selectors.lab_error_codes(lab=lab),
         "statuses": Submission.Status.choices,
@@ -697,14 +703,14 @@ def _query_without_page(request: HttpRequest) -> str:
 @htmx_login_required
 def dashboard_live(request: HttpRequest, lab_id: int) -> HttpResponse:
     """The queue and the workers, refreshed every few seconds on the dashboard."""
-    lab = _instructor_lab(request, lab_id)
+    lab, _role = _staff_lab(request, lab_id)
     return render(request, "labs/_dashboard_live.html", _live_context(lab))
 
 
 @require_GET
 @login_required
 def student_detail(request: HttpRequest, lab_id: int, user_id: int) -> HttpResponse:
-    lab = _instructor_lab(request, lab_id)
+    lab, role = _staff_lab(request, lab_id)
     users = get_user_model().objects
     student = (
         users.filter(pk=user_id, memberships__course=lab.session.course).first()
@@ -721,7 +727,7 @@ def student_detail(request: HttpRequest, lab_id: int, user_id: int) -> HttpRespo
         "quota": selectors.quota_status(lab=lab, student=student, now=now),
         "best_public": selectors.submission_best(lab=lab, student=student, part="public"),
         "best_private": selectors.submission_best(lab=lab, student=student, part="private"),
-        "cards": [_card(s, Membership.Role.INSTRUCTOR, now=now) for s in submissions],
+        "cards": [_card(s, role, now=now) for s in submissions],
     }
     return render(request, "labs/student_detail.html", context)
 

@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from courseware.models import Course, Session
-from courseware.permissions import is_instructor, require_instructor, require_member
+from courseware.permissions import (
+    is_staff_role,
+    require_instructor,
+    require_member,
+    require_staff,
+)
 from courseware.selectors import course_get, course_students
 from quizzes import access, errors, grading, presentation, statistics
 from quizzes.content import DESCRIPTION, ESSAY
@@ -103,16 +108,17 @@ def quiz_list(
     *, user, course: Course, session: Session | None = None, now: datetime | None = None
 ) -> list[QuizAccess]:
     """The quizzes of a course (or one session) the user may see, by session then opening.
-    Students get their own dates and attempt counts; instructors the quiz's own settings."""
+    Students get their own dates and attempt counts; teaching staff the quiz's own settings
+    (hidden quizzes included)."""
     now = _now(now)
     role = require_member(user=user, course=course)
     quizzes = Quiz.objects.filter(session__course=course).select_related("session")
     if session is not None:
         quizzes = quizzes.filter(session=session)
-    if not is_instructor(role):
+    if not is_staff_role(role):
         quizzes = quizzes.filter(visible=True)
     quizzes = list(quizzes.order_by("session__number", "opens_at", "pk"))
-    if is_instructor(role):
+    if is_staff_role(role):
         return [_access(q, None, 0, None, now) for q in quizzes]
     overrides = {o.quiz_id: o for o in QuizOverride.objects.filter(quiz__in=quizzes, user=user)}
     used = dict(
@@ -144,14 +150,23 @@ def quiz_get(*, user, quiz_id: int) -> tuple[Quiz, str]:
         role = require_member(user=user, course=quiz.session.course)
     except NotFoundError:
         raise errors.no_quiz(quiz_id) from None
-    if not is_instructor(role) and not quiz.visible:
+    if not is_staff_role(role) and not quiz.visible:
         raise errors.no_quiz(quiz_id)
     return quiz, role
 
 
+def quiz_get_for_staff(*, user, quiz_id: int) -> tuple[Quiz, str]:
+    """A quiz whose students' work the user may see (instructors and teaching assistants:
+    results, statistics, the essay queue), with their role so a page can leave out what only
+    instructors may change. Not found as `quiz_get`, forbidden to students."""
+    quiz, _role = quiz_get(user=user, quiz_id=quiz_id)
+    return quiz, require_staff(user=user, course=quiz.session.course)
+
+
 def quiz_get_for_instructor(*, user, quiz_id: int) -> Quiz:
     """A quiz of a course the user teaches: not found as `quiz_get`, forbidden to its
-    students (the instructors' pages: results, statistics, settings, questions...)."""
+    students and teaching assistants (the pages that change it: settings, questions,
+    overrides)."""
     quiz, _role = quiz_get(user=user, quiz_id=quiz_id)
     require_instructor(user=user, course=quiz.session.course)
     return quiz
@@ -201,7 +216,7 @@ def attempt_get(*, user, attempt_id: int) -> Attempt:
             role = require_member(user=user, course=attempt.quiz.session.course)
         except NotFoundError:
             role = None
-        if not is_instructor(role):
+        if not is_staff_role(role):
             raise NotFoundError(f"No attempt {attempt_id}.")
     return attempt
 
@@ -216,9 +231,10 @@ def attempt_get_for_change(*, user, attempt_id: int) -> Attempt:
 
 
 def attempt_get_for_grading(*, user, attempt_id: int) -> Attempt:
-    """An attempt of a course the user teaches (essay marking); its student gets 403."""
+    """An attempt the user may mark (essay marking: instructors and teaching assistants);
+    its student gets 403."""
     attempt = attempt_get(user=user, attempt_id=attempt_id)
-    require_instructor(user=user, course=attempt.quiz.session.course)
+    require_staff(user=user, course=attempt.quiz.session.course)
     return attempt
 
 
@@ -333,7 +349,7 @@ def review_options_for(*, attempt: Attempt, user, now: datetime | None = None) -
     now = _now(now)
     quiz = attempt.quiz
     if attempt.user_id != getattr(user, "pk", None):
-        require_instructor(user=user, course=quiz.session.course)
+        require_staff(user=user, course=quiz.session.course)
         return "instructor", dict(EVERYTHING)
     settings = access.effective(quiz, _override(quiz, user))
     window = review_window(

@@ -22,7 +22,13 @@ from django.utils import timezone
 
 from core.exceptions import ApplicationError, NotFoundError
 from courseware.models import Course, LearningObjective, Membership, Session
-from courseware.permissions import Actor, require_instructor, require_student
+from courseware.permissions import (
+    Actor,
+    require_instructor,
+    require_staff,
+    require_student,
+    require_writable,
+)
 from quizzes import access, errors, grading, presentation
 from quizzes.content import (
     DESCRIPTION,
@@ -252,6 +258,7 @@ def question_bank_import(
     is given, else "Default". Tags `LO<n>` link objective n of `session`. A question with an
     `[id:...]` that the course already has updates it (a new version if attempts used it)."""
     require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     parsed = parse_questions(source, format)
     if session is not None and session.course_id != course.pk:
         raise ApplicationError("invalid_session", "That session belongs to another course.")
@@ -388,6 +395,7 @@ def quiz_create(
     review_options: dict | None = None,
 ) -> Quiz:
     require_instructor(user=actor, course=session.course)
+    require_writable(actor=actor, course=session.course)
     if time_limit is not None and time_limit <= timedelta(0):
         raise errors.invalid_time_limit()
     quiz = Quiz(
@@ -414,6 +422,7 @@ def quiz_update(*, actor: Actor, quiz: Quiz, data: Mapping[str, Any]) -> Quiz:
     """Change quiz settings (keys of `data` among the quiz's settings). Deadlines of
     attempts in progress follow a changed time limit or close date."""
     require_instructor(user=actor, course=quiz.session.course)
+    require_writable(actor=actor, course=quiz.session.course)
     unknown = set(data) - set(_QUIZ_FIELDS)
     if unknown:
         raise ApplicationError("invalid", f"Unknown quiz setting {sorted(unknown)[0]!r}.")
@@ -449,6 +458,7 @@ def quiz_question_add(
 ) -> QuizSlot:
     quiz = Quiz.objects.select_for_update().select_related("session__course").get(pk=quiz.pk)
     require_instructor(user=actor, course=quiz.session.course)
+    require_writable(actor=actor, course=quiz.session.course)
     _require_no_attempts(quiz)
     if question.course_id != quiz.session.course_id:
         raise ApplicationError("invalid_question", "That question belongs to another course.")
@@ -475,6 +485,7 @@ def quiz_random_questions_add(
     attempt starts."""
     quiz = Quiz.objects.select_for_update().select_related("session__course").get(pk=quiz.pk)
     require_instructor(user=actor, course=quiz.session.course)
+    require_writable(actor=actor, course=quiz.session.course)
     _require_no_attempts(quiz)
     if category.course_id != quiz.session.course_id:
         raise errors.category_of_another_course()
@@ -507,6 +518,7 @@ def quiz_random_questions_add(
 def quiz_slot_remove(*, actor: Actor, slot: QuizSlot) -> None:
     quiz = Quiz.objects.select_for_update().select_related("session__course").get(pk=slot.quiz_id)
     require_instructor(user=actor, course=quiz.session.course)
+    require_writable(actor=actor, course=quiz.session.course)
     _require_no_attempts(quiz)
     slot.delete()
     for position, remaining in enumerate(quiz.slots.order_by("position"), start=1):
@@ -538,6 +550,7 @@ def quiz_override_set(
     """Give one student their own dates, extra time or extra attempts (replacing any
     earlier override). An attempt in progress gets the new deadline at once."""
     require_instructor(user=actor, course=quiz.session.course)
+    require_writable(actor=actor, course=quiz.session.course)
     require_student(user=student, course=quiz.session.course)
     if extra_time is not None and extra_time < timedelta(0):
         raise ApplicationError("invalid", "Extra time cannot be negative.")
@@ -557,6 +570,7 @@ def quiz_override_set(
 @transaction.atomic
 def quiz_override_delete(*, actor: Actor, quiz: Quiz, student) -> bool:
     require_instructor(user=actor, course=quiz.session.course)
+    require_writable(actor=actor, course=quiz.session.course)
     deleted, _ = QuizOverride.objects.filter(quiz=quiz, user=student).delete()
     _deadlines_refresh(quiz=quiz, user=student)
     return deleted > 0
@@ -637,6 +651,7 @@ def attempt_start(
     now = _now(now)
     course = quiz.session.course
     require_student(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     user = actor
     # Serialises starts per student: the second request waits here, then sees the first's
     # attempt. The partial unique constraint on in-progress attempts is the backstop.
@@ -699,9 +714,14 @@ def attempt_start(
 
 
 def _locked_own_attempt(attempt: Attempt, actor: Actor) -> Attempt:
-    locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
+    locked = (
+        Attempt.objects.select_for_update()
+        .select_related("quiz__session__course")
+        .get(pk=attempt.pk)
+    )
     if locked.user_id != getattr(actor, "pk", None):
         raise NotFoundError("No such attempt.")
+    require_writable(actor=actor, course=locked.quiz.session.course)
     return locked
 
 
@@ -854,14 +874,16 @@ def _attempt_rescore(attempt: Attempt, questions: list[AttemptQuestion] | None =
 def essay_mark(
     *, actor: Actor, attempt_question: AttemptQuestion, mark: float, comment: str = ""
 ) -> AttemptQuestion:
-    """An instructor marks an essay (or re-marks it); the attempt's score follows."""
+    """A member of the teaching staff (instructor or teaching assistant) marks an essay (or
+    re-marks it); the attempt's score follows."""
     question = (
         AttemptQuestion.objects.select_for_update()
         .select_related("attempt__quiz__session__course", "version")
         .get(pk=attempt_question.pk)
     )
     attempt = question.attempt
-    require_instructor(user=actor, course=attempt.quiz.session.course)
+    require_staff(user=actor, course=attempt.quiz.session.course)
+    require_writable(actor=actor, course=attempt.quiz.session.course)
     if question.version.content["type"] != ESSAY:
         raise ApplicationError("not_an_essay", "Only essay questions are marked by hand.")
     if attempt.state != Attempt.State.FINISHED:
@@ -905,6 +927,7 @@ def question_regrade(*, actor: Actor, question: Question) -> RegradeSummary:
     key was fixed). Finished attempts get a RegradeRecord with the old and new marks; attempts
     in progress just switch to the fixed version. Essays keep their hand-given marks."""
     require_instructor(user=actor, course=question.course)
+    require_writable(actor=actor, course=question.course)
     question = Question.objects.select_related("current_version").get(pk=question.pk)
     target = question.current_version
     attempt_ids = AttemptQuestion.objects.filter(question=question).values_list(

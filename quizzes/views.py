@@ -32,7 +32,7 @@ from core.forms import form_error_message as _form_error_message
 from core.middleware import is_htmx
 from courseware import selectors as courseware_selectors
 from courseware.models import Course
-from courseware.permissions import is_instructor
+from courseware.permissions import is_instructor, is_staff_role
 from quizzes import errors, reports, selectors, services
 from quizzes.content import DESCRIPTION
 from quizzes.forms import (
@@ -79,17 +79,18 @@ def _attempt_url(name: str, attempt: Attempt) -> str:
 @login_required
 def quiz_list(request: HttpRequest, code: str) -> HttpResponse:
     course, role = courseware_selectors.course_get(user=request.user, code=code)
-    instructor = is_instructor(role)
+    staff = is_staff_role(role)
     accesses = selectors.quiz_list(user=request.user, course=course)
     sessions = [
         (session, list(items))
         for session, items in groupby(accesses, key=lambda access: access.quiz.session)
     ]
-    history = [] if instructor else selectors.score_history(user=request.user, course=course)
+    history = [] if staff else selectors.score_history(user=request.user, course=course)
     context = {
         "course": course,
         "role": role,
-        "is_instructor": instructor,
+        "is_instructor": is_instructor(role),
+        "is_staff": staff,
         "sessions": sessions,
         "history": history,
     }
@@ -105,18 +106,19 @@ def _history_for(user, quiz: Quiz) -> selectors.QuizHistory | None:
 @login_required
 def quiz_detail(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz, role = selectors.quiz_get(user=request.user, quiz_id=quiz_id)
-    instructor = is_instructor(role)
+    staff = is_staff_role(role)
     question_count, max_grade = selectors.quiz_outline(quiz)
     context: dict[str, Any] = {
         "quiz": quiz,
         "course": quiz.session.course,
         "role": role,
-        "is_instructor": instructor,
+        "is_instructor": is_instructor(role),
+        "is_staff": staff,
         "access": selectors.quiz_access(quiz=quiz, user=request.user),
         "question_count": question_count,
         "max_grade": max_grade,
     }
-    if instructor:
+    if staff:
         context["slots"] = selectors.quiz_slot_list(quiz=quiz)
         context["essay_count"] = selectors.essay_marking_queue(
             course=quiz.session.course, quiz=quiz
@@ -324,7 +326,7 @@ def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "header": review["attempt"],
         "options": review["options"],
         "questions": review["questions"],
-        "is_instructor": not own,
+        "is_staff": not own,  # attempt_get lets only its owner and the teaching staff in
         "student": attempt.user,
         "history": _history_for(request.user, attempt.quiz) if own else None,
     }
@@ -338,10 +340,15 @@ def _instructor_quiz(request: HttpRequest, quiz_id: int) -> Quiz:
     return selectors.quiz_get_for_instructor(user=request.user, quiz_id=quiz_id)
 
 
+def _staff_quiz(request: HttpRequest, quiz_id: int) -> tuple[Quiz, str]:
+    """For the pages teaching assistants see too (results, statistics, essays)."""
+    return selectors.quiz_get_for_staff(user=request.user, quiz_id=quiz_id)
+
+
 @require_GET
 @login_required
 def quiz_results(request: HttpRequest, quiz_id: int) -> HttpResponse:
-    quiz = _instructor_quiz(request, quiz_id)
+    quiz, _role = _staff_quiz(request, quiz_id)
     table = selectors.quiz_results(quiz=quiz)
     # The student columns end with needs_grading; one "Q<n> /<mark>" column per question follows.
     split = table.columns.index("needs_grading") + 1
@@ -358,7 +365,7 @@ def quiz_results(request: HttpRequest, quiz_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def quiz_results_csv(request: HttpRequest, quiz_id: int) -> HttpResponse:
-    quiz = _instructor_quiz(request, quiz_id)
+    quiz, _role = _staff_quiz(request, quiz_id)
     response = HttpResponse(
         reports.results_csv(selectors.quiz_results(quiz=quiz)),
         content_type="text/csv; charset=utf-8",
@@ -371,7 +378,7 @@ def quiz_results_csv(request: HttpRequest, quiz_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def quiz_statistics(request: HttpRequest, quiz_id: int) -> HttpResponse:
-    quiz = _instructor_quiz(request, quiz_id)
+    quiz, role = _staff_quiz(request, quiz_id)
     form = StatisticsForm(request.GET)
     which = form.cleaned_data["attempts"] if form.is_valid() else "first"
     report = selectors.quiz_statistics(quiz=quiz, attempts=which)
@@ -402,6 +409,7 @@ def quiz_statistics(request: HttpRequest, quiz_id: int) -> HttpResponse:
         "problem_count": sum(1 for row in rows if row["problem"]),
         "histogram": histogram,
         "histogram_rows": list(zip(histogram["labels"], histogram["counts"], strict=True)),
+        "is_instructor": is_instructor(role),  # the Regrade buttons
     }
     return render(request, "quizzes/statistics.html", context)
 
@@ -409,7 +417,7 @@ def quiz_statistics(request: HttpRequest, quiz_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def essay_queue(request: HttpRequest, quiz_id: int) -> HttpResponse:
-    quiz = _instructor_quiz(request, quiz_id)
+    quiz, _role = _staff_quiz(request, quiz_id)
     queue = [
         (item, EssayMarkForm(prefix=f"essay-{item.pk}"))
         for item in selectors.essay_marking_queue(course=quiz.session.course, quiz=quiz)

@@ -46,6 +46,12 @@ def instructor(course):
 
 
 @pytest.fixture
+def teaching_assistant(course):
+    """Sees every student's work and marks it; changes no settings, quizzes, data or rosters."""
+    return MembershipFactory(course=course, role=Membership.Role.TEACHING_ASSISTANT).user
+
+
+@pytest.fixture
 def student(course):
     return MembershipFactory(course=course, role=Membership.Role.STUDENT).user
 

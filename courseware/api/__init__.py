@@ -27,7 +27,7 @@ from core.auth import client_ip, lockout_response, login_failures_reset
 from core.exceptions import ApplicationError
 from courseware import selectors, services
 from courseware.models import Membership
-from courseware.permissions import is_instructor
+from courseware.permissions import is_staff_role
 
 URL_NAMESPACE = "courseware_api"
 
@@ -189,7 +189,7 @@ class SessionDetailApi(APIView):
             text = serializers.CharField()
             due_at = serializers.DateTimeField(allow_null=True)
             completed = serializers.SerializerMethodField(
-                help_text="Whether you ticked this task; null for instructors."
+                help_text="Whether you ticked this task; null for the teaching staff."
             )
 
             class Meta:
@@ -237,7 +237,8 @@ class SessionDetailApi(APIView):
         summary="One session",
         description=(
             "A session with its objectives, homework and slides. `homework[].completed` is "
-            "your own tick (null for instructors). `speaker_notes` is sent to instructors only."
+            "your own tick (null for the teaching staff). `speaker_notes` is sent to the teaching "
+            "staff (instructors and teaching assistants) only."
         ),
         parameters=[CODE_PARAMETER, NUMBER_PARAMETER],
         responses={200: InstructorOutputSerializer, **error_responses(401, 404)},
@@ -245,7 +246,7 @@ class SessionDetailApi(APIView):
     def get(self, request: Request, code: str, number: int) -> Response:
         course, role = selectors.course_get(user=request.user, code=code)
         session = selectors.session_get(course=course, number=number)
-        if is_instructor(role):
+        if is_staff_role(role):  # instructors and teaching assistants
             serializer_class = self.InstructorOutputSerializer
             completed_ids = None
         else:

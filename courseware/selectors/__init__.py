@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 
 from core.exceptions import ApplicationError, NotFoundError
 from courseware.models import Course, HomeworkCompletion, HomeworkTask, Membership, Session
-from courseware.permissions import require_instructor, require_member
+from courseware.permissions import require_instructor, require_member, require_staff
 
 User = get_user_model()
 
@@ -251,8 +251,9 @@ def session_list_with_counts(*, course: Course) -> QuerySet[Session]:
 
 
 def homework_completion_list(*, user, task: HomeworkTask) -> QuerySet[HomeworkCompletion]:
-    """Who ticked a homework task, and when: earliest first. Instructors of the course only."""
-    require_instructor(user=user, course=task.session.course)
+    """Who ticked a homework task, and when: earliest first. Teaching staff of the course
+    only (instructors and teaching assistants)."""
+    require_staff(user=user, course=task.session.course)
     return (
         HomeworkCompletion.objects.filter(task=task)
         .select_related("student")

@@ -26,6 +26,7 @@ from courseware.permissions import (
     require_instructor,
     require_self,
     require_student,
+    require_writable,
 )
 
 User = get_user_model()
@@ -62,6 +63,7 @@ def course_create(
 def membership_set(*, actor: Actor, course: Course, user, role: str) -> Membership:
     """Enrol `user` in `course` with `role`, or change their role if already enrolled."""
     require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     membership = Membership.objects.filter(course=course, user=user).first() or Membership(
         course=course, user=user
     )
@@ -112,6 +114,7 @@ def session_import_deck(
     session, objective and homework rows (so completion records are kept). A deck that
     cannot be parsed raises DeckError and writes nothing."""
     require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     deck = parse_deck(source)
     session = Session.objects.select_for_update().filter(course=course, number=deck.number).first()
     created = session is None
@@ -141,6 +144,7 @@ def homework_completion_set(*, actor: Actor, task: HomeworkTask, done: bool, stu
     student = actor if student is None else student
     require_self(actor=actor, user=student)
     require_student(user=student, course=task.session.course)
+    require_writable(actor=actor, course=task.session.course)
     if done:
         HomeworkCompletion.objects.get_or_create(task=task, student=student)
     else:
@@ -151,6 +155,7 @@ def homework_completion_set(*, actor: Actor, task: HomeworkTask, done: bool, stu
 @transaction.atomic
 def homework_due_set(*, actor: Actor, task: HomeworkTask, due_at: datetime | None) -> HomeworkTask:
     require_instructor(user=actor, course=task.session.course)
+    require_writable(actor=actor, course=task.session.course)
     task.due_at = due_at
     task.full_clean(validate_constraints=False)
     task.save(update_fields=["due_at", "updated_at"])

@@ -31,7 +31,7 @@ from courseware.forms import (
     TokenActionForm,
 )
 from courseware.models import Course, HomeworkTask, Membership, Session
-from courseware.permissions import is_instructor
+from courseware.permissions import is_instructor, is_staff_role
 
 PREVIEW_SLIDES = 3
 
@@ -67,8 +67,15 @@ def home(request: HttpRequest) -> HttpResponse:
 def course_detail(request: HttpRequest, code: str) -> HttpResponse:
     course, role = selectors.course_get(user=request.user, code=code)
     sessions = list(selectors.session_list(course=course))
-    context = {"course": course, "role": role, "is_instructor": is_instructor(role)}
-    if is_instructor(role):
+    # Teaching assistants see the staff page (the completion grid); only instructors get the
+    # buttons that change the course.
+    context = {
+        "course": course,
+        "role": role,
+        "is_instructor": is_instructor(role),
+        "is_staff": is_staff_role(role),
+    }
+    if is_staff_role(role):
         context["sessions"] = [(s, None) for s in sessions]
         context["grid"] = selectors.completion_grid(course=course)
     else:
@@ -100,19 +107,20 @@ def _instructor_items(*, session: Session) -> list[TaskItem]:
 def session_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
     course, role = selectors.course_get(user=request.user, code=code)
     session = selectors.session_get(course=course, number=number)
-    instructor = is_instructor(role)
+    staff = is_staff_role(role)
     items = (
         _instructor_items(session=session)
-        if instructor
+        if staff
         else _student_items(user=request.user, session=session)
     )
     context = {
         "course": course,
         "session": session,
         "role": role,
-        "is_instructor": instructor,
+        "is_instructor": is_instructor(role),
+        "is_staff": staff,
         "items": items,
-        "students_count": selectors.course_students(course=course).count() if instructor else 0,
+        "students_count": selectors.course_students(course=course).count() if staff else 0,
     }
     return render(request, "courseware/session_detail.html", context)
 
@@ -134,7 +142,7 @@ def homework_toggle(request: HttpRequest, task_id: int) -> HttpResponse:
         return render(
             request,
             "courseware/_homework_item.html",
-            {"item": TaskItem(task=task, done=done), "is_instructor": False},
+            {"item": TaskItem(task=task, done=done), "is_instructor": False, "is_staff": False},
         )
     messages.success(
         request, f"Saved: task {task.position} marked {'done' if done else 'not done'}."

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
-from courseware.permissions import Actor, require_instructor
+from courseware.permissions import Actor, require_instructor, require_staff, require_writable
 from labs.grading.errors import GradingError
 from labs.models import HeldOutDataset, Lab, Submission
 from labs.selectors import dataset_active
@@ -46,6 +46,7 @@ LAB_EDITABLE_FIELDS = (
 @transaction.atomic
 def lab_create(*, actor: Actor, session, title: str, labels: list[str], **fields) -> Lab:
     require_instructor(user=actor, course=session.course)
+    require_writable(actor=actor, course=session.course)
     lab = Lab(session=session, title=title, labels=[str(x).strip() for x in labels], **fields)
     lab.full_clean()
     lab.save()
@@ -57,6 +58,7 @@ def lab_update(*, lab: Lab, actor: Actor, **fields) -> Lab:
     """Instructors change a lab's rules. Labels can only be renamed or reordered freely while
     nothing was scored against them: after that the held-out set and the results refer to them."""
     require_instructor(user=actor, course=lab.session.course)
+    require_writable(actor=actor, course=lab.session.course)
     unknown = set(fields) - set(LAB_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -86,6 +88,7 @@ def heldout_dataset_create(
     from labs.grading.datasets import load_dataset
 
     require_instructor(user=actor, course=lab.session.course)
+    require_writable(actor=actor, course=lab.session.course)
     fmt = _dataset_format(filename)
     with tempfile.TemporaryDirectory(prefix="cb-dataset-") as tmp:
         local = Path(tmp) / f"heldout.{fmt}"
@@ -135,8 +138,10 @@ def _dataset_format(filename: str) -> str:
 @transaction.atomic
 def lab_regrade(*, lab: Lab, actor: Actor) -> int:
     """Re-grade every scored submission (new dataset version or metric) on the low-priority
-    queue. Current results stay visible until the new ones are written."""
-    require_instructor(user=actor, course=lab.session.course)
+    queue. Current results stay visible until the new ones are written. The teaching staff
+    (instructors and teaching assistants) may re-grade."""
+    require_staff(user=actor, course=lab.session.course)
+    require_writable(actor=actor, course=lab.session.course)
     if dataset_active(lab=lab) is None:
         raise ApplicationError(
             "no_dataset", "Upload a held-out dataset before re-grading.", status_code=409

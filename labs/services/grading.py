@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
-from courseware.permissions import Actor, require_instructor
+from courseware.permissions import Actor, require_staff, require_writable
 from labs.grading.errors import ErrorCode, GradingError
 from labs.models import HeldOutDataset, Submission
 from labs.selectors import dataset_active
@@ -155,9 +155,11 @@ def submission_grade(*, submission_id: int, worker_host: str | None = None) -> s
 
 @transaction.atomic
 def submission_cancel(*, submission: Submission, actor: Actor) -> Submission:
-    """Instructors cancel queued or running submissions; a running grade's result is then
-    discarded. Cancelled submissions are not charged."""
-    require_instructor(user=actor, course=submission.lab.session.course)
+    """The teaching staff (instructors, teaching assistants) cancel queued or running
+    submissions; a running grade's result is then discarded. Cancelled submissions are not
+    charged."""
+    require_staff(user=actor, course=submission.lab.session.course)
+    require_writable(actor=actor, course=submission.lab.session.course)
     updated = Submission.objects.filter(
         pk=submission.pk, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
     ).update(

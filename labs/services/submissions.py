@@ -14,7 +14,7 @@ from django.utils import timezone
 from core.actors import is_system
 from core.exceptions import ApplicationError
 from courseware.models import Membership
-from courseware.permissions import Actor, require_instructor, require_student
+from courseware.permissions import Actor, require_instructor, require_student, require_writable
 from labs.grading.errors import ErrorCode, GradingError
 from labs.models import Lab, Submission
 from labs.rules import LabPhase, lab_phase
@@ -132,6 +132,7 @@ def _queued(submission: Submission, upload: File, filename: str) -> Submission:
 def submission_create(*, lab: Lab, actor: Actor, upload: File, filename: str) -> Submission:
     """Store a student's model archive and queue it for grading. The actor is the student."""
     require_student(user=actor, course=lab.session.course)
+    require_writable(actor=actor, course=lab.session.course)
     _check_lab_open(lab)
     _check_upload(lab, upload)
     if dataset_active(lab=lab) is None:
@@ -157,6 +158,7 @@ def submission_create_reference(
     leaderboard shows it as a labelled line. Taken whether or not the lab is open. The actor
     is the instructor it is stored under (so never SYSTEM, which is nobody)."""
     require_instructor(user=actor, course=lab.session.course)
+    require_writable(actor=actor, course=lab.session.course)
     if is_system(actor):
         raise ValueError("a reference submission belongs to an instructor: pass the instructor")
     _check_upload(lab, upload)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.actors import is_system
 from core.exceptions import ApplicationError, NotFoundError
-from courseware.permissions import Actor, is_instructor, require_member
+from courseware.permissions import Actor, is_staff_role, require_member, require_writable
 from labs.models import Submission, TryItPrediction
 from labs.services.jobs import (
     GradingJob,
@@ -28,7 +28,7 @@ TRY_IT_MAX_LENGTH = 256  # tokens
 
 
 def _check_may_try(submission: Submission, actor: Actor) -> None:
-    """The submission's student, or an instructor of the course; anyone else gets not found.
+    """The submission's student, or the course's teaching staff; anyone else gets not found.
     A prediction is stored as someone's request, so SYSTEM (nobody) may not ask for one."""
     missing = NotFoundError(f"No submission {submission.pk}.")
     if is_system(actor):
@@ -37,8 +37,9 @@ def _check_may_try(submission: Submission, actor: Actor) -> None:
         role = require_member(user=actor, course=submission.lab.session.course)
     except NotFoundError:
         raise missing from None
-    if not is_instructor(role) and submission.student_id != actor.pk:
+    if not is_staff_role(role) and submission.student_id != actor.pk:
         raise missing
+    require_writable(actor=actor, course=submission.lab.session.course)
 
 
 def _clean_text(text: str) -> str:

@@ -11,7 +11,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from core.sanitize import INSTRUCTIONS, markdown_parser
-from courseware.permissions import is_instructor
+from courseware.permissions import is_instructor, is_staff_role
 from labs import selectors
 from labs.grading.artifact import LABEL_RULE
 from labs.models import Lab
@@ -185,17 +185,18 @@ def per_class(metrics: Any, labels: list[str]) -> list[dict]:
 def session_labs(context, session) -> dict[str, Any]:
     """The session's labs for the session page (the page already checked membership)."""
     role = context.get("role")
-    instructor = is_instructor(role)
+    staff = is_staff_role(role)
     request = context["request"]
     items = []
     for lab in selectors.session_labs(session=session):
         item: dict[str, Any] = {"lab": lab, "phase": selectors.lab_phase(lab=lab)}
-        if not instructor and request.user.is_authenticated:
+        if not staff and request.user.is_authenticated:
             item["quota"] = selectors.quota_status(lab=lab, student=request.user)
         items.append(item)
     return {
         "items": items,
         "session": session,
         "course": session.course,
-        "is_instructor": instructor,
+        "is_instructor": is_instructor(role),  # "New lab"
+        "is_staff": staff,  # the dashboard links
     }

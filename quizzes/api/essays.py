@@ -1,4 +1,4 @@
-"""`/api/v1/` essay marking: the queue and the mark (instructors only)."""
+"""`/api/v1/` essay marking: the queue and the mark (teaching staff only)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class EssayQueueApi(APIView):
         operation_id="quiz_essays_list",
         tags=["quiz results"],
         summary="Essays to mark",
-        description="Instructors only: essays of submitted attempts still waiting for a mark, "
+        description="Staff only: essays of submitted attempts still waiting for a mark, "
         "oldest submission first.",
         parameters=[QUIZ_PARAMETER],
         responses={
@@ -71,7 +71,7 @@ class EssayQueueApi(APIView):
         },
     )
     def get(self, request: Request, quiz_id: int) -> Response:
-        quiz = selectors.quiz_get_for_instructor(user=request.user, quiz_id=quiz_id)
+        quiz, _role = selectors.quiz_get_for_staff(user=request.user, quiz_id=quiz_id)
         return paginated_response(
             queryset=selectors.essay_marking_queue(course=quiz.session.course, quiz=quiz),
             serializer_class=self.OutputSerializer,
@@ -108,7 +108,7 @@ class EssayMarkApi(APIView):
         operation_id="essays_mark",
         tags=["quiz results"],
         summary="Mark an essay",
-        description="Instructors only: marks (or re-marks) an essay of a submitted attempt; "
+        description="Staff only: marks (or re-marks) an essay of a submitted attempt; "
         "the attempt's score follows.",
         parameters=[ATTEMPT_PARAMETER, SLOT_PARAMETER],
         request=InputSerializer,

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from core.api import Pagination, error_responses, paginated_response
 from courseware import selectors as courseware_selectors
-from courseware.permissions import is_instructor
+from courseware.permissions import is_staff_role
 from quizzes import selectors
 from quizzes.api.serializers import (
     CODE_PARAMETER,
@@ -27,7 +27,7 @@ from quizzes.api.serializers import (
 
 
 def _quiz_data(access: selectors.QuizAccess, role: str) -> dict[str, Any]:
-    instructor = is_instructor(role)
+    staff = is_staff_role(role)  # instructors and teaching assistants take no quizzes
     return {
         "quiz": access.quiz,
         "opens_at": access.opens_at,
@@ -39,8 +39,8 @@ def _quiz_data(access: selectors.QuizAccess, role: str) -> dict[str, Any]:
         "attempts_used": access.attempts_used,
         "attempts_left": access.attempts_left,
         "status": access.status,
-        "can_start": access.can_start and not instructor,
-        "reason": "Instructors do not take quizzes." if instructor else access.reason,
+        "can_start": access.can_start and not staff,
+        "reason": "Teaching staff do not take quizzes." if staff else access.reason,
         "in_progress_attempt_id": access.in_progress_attempt_id,
     }
 
@@ -123,7 +123,7 @@ class QuizDetailApi(APIView):
             "grade_percentage": None,
             "passed": None,
         }
-        if not is_instructor(role):
+        if not is_staff_role(role):
             history = selectors.score_history(user=request.user, course=quiz.session.course)
             mine = next((h for h in history if h.quiz.pk == quiz.pk), None)
             if mine is not None:

@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 from core.api import error_responses
 from quizzes import selectors, services
 from quizzes.api.serializers import (
-    E403_STUDENT,
     QUESTION_PARAMETER,
 )
 
@@ -58,7 +57,8 @@ class QuestionRegradeApi(APIView):
                 403,
                 404,
                 e400="The fix changed the number or order of answers (`regrade_incompatible`).",
-                e403=E403_STUDENT,
+                e403="You are a student or teaching assistant of the course "
+                "(`permission_denied`): instructors only.",
             ),
         },
     )

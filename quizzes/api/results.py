@@ -1,4 +1,4 @@
-"""`/api/v1/` quiz results and statistics (instructors only)."""
+"""`/api/v1/` quiz results and statistics (teaching staff only)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class QuizResultsApi(APIView):
         tags=["quiz results"],
         summary="A quiz's results",
         description=(
-            "Instructors only: one row per student with attempts, grade (by the quiz's grading "
+            "Staff only: one row per student with attempts, grade (by the quiz's grading "
             "method), percentage, pass and per-question marks. `?format=csv` (or "
             "`Accept: text/csv`) returns the same table as a CSV download."
         ),
@@ -72,7 +72,7 @@ class QuizResultsApi(APIView):
         },
     )
     def get(self, request: Request, quiz_id: int) -> Response:
-        quiz = selectors.quiz_get_for_instructor(user=request.user, quiz_id=quiz_id)
+        quiz, _role = selectors.quiz_get_for_staff(user=request.user, quiz_id=quiz_id)
         table = selectors.quiz_results(quiz=quiz)
         data = {
             "columns": table.columns,
@@ -161,7 +161,7 @@ class QuizStatisticsApi(APIView):
         tags=["quiz results"],
         summary="A quiz's statistics",
         description=(
-            "Instructors only: Moodle's quiz statistics (mean, median, SD, skewness, kurtosis, "
+            "Staff only: Moodle's quiz statistics (mean, median, SD, skewness, kurtosis, "
             "CIC, error ratio, standard error) and item analysis per question (facility, SD, "
             "discrimination index, discriminative efficiency), over each student's first "
             "attempt unless `?attempts=` says otherwise. Values needing more attempts are null."
@@ -184,7 +184,7 @@ class QuizStatisticsApi(APIView):
         },
     )
     def get(self, request: Request, quiz_id: int) -> Response:
-        quiz = selectors.quiz_get_for_instructor(user=request.user, quiz_id=quiz_id)
+        quiz, _role = selectors.quiz_get_for_staff(user=request.user, quiz_id=quiz_id)
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         report = selectors.quiz_statistics(

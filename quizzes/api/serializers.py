@@ -47,7 +47,7 @@ QUESTION_PARAMETER = OpenApiParameter(
 )
 
 QUIZ_STATUSES = [("upcoming", "Not open yet"), ("open", "Open"), ("closed", "Closed")]
-E403_STUDENT = "You are a student of the course (`permission_denied`): instructors only."
+E403_STUDENT = "You are a student of the course (`permission_denied`): the teaching staff only."
 
 
 def absolute_url(request: Request, view_name: str, **kwargs: Any) -> str:

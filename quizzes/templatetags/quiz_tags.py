@@ -11,7 +11,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 
 from core.sanitize import INLINE, QUESTION, markdown_parser
-from courseware.permissions import is_instructor
+from courseware.permissions import is_instructor, is_staff_role
 from quizzes import grading, qtypes, selectors
 from quizzes.content import QUESTION_TYPE_LABELS
 from quizzes.models import AttemptQuestion
@@ -149,4 +149,5 @@ def session_quizzes(context, session) -> dict[str, Any]:
         "accesses": accesses,
         "course": session.course,
         "is_instructor": is_instructor(role),
+        "is_staff": is_staff_role(role),
     }

@@ -11,7 +11,7 @@ import pytest
 
 from core.actors import SYSTEM
 from core.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
-from courseware import permissions, services
+from courseware import permissions, selectors, services
 from courseware.models import HomeworkCompletion, Membership
 from tests.factories import UserFactory
 
@@ -39,9 +39,12 @@ INSTRUCTOR_WRITES = {"homework_due_set": _due_set, "membership_set": _enrol}
 
 
 @pytest.mark.parametrize("write", INSTRUCTOR_WRITES)
-def test_a_student_may_not_do_an_instructors_write(write, student, course, session12):
+@pytest.mark.parametrize("who", ["student", "teaching_assistant"])
+def test_a_student_or_teaching_assistant_may_not_do_an_instructors_write(
+    request, write, who, course, session12
+):
     with pytest.raises(PermissionDeniedError):
-        INSTRUCTOR_WRITES[write](student, course, session12)
+        INSTRUCTOR_WRITES[write](request.getfixturevalue(who), course, session12)
 
 
 @pytest.mark.parametrize("write", INSTRUCTOR_WRITES)
@@ -57,10 +60,37 @@ def test_an_instructor_or_system_may(write, who, instructor, course, session12):
     assert INSTRUCTOR_WRITES[write](actor, course, session12) is not None
 
 
-def test_a_student_may_not_import_a_deck(student, course, seed_deck_source):
+@pytest.mark.parametrize("who", ["student", "teaching_assistant"])
+def test_a_student_or_teaching_assistant_may_not_import_a_deck(
+    request, who, course, seed_deck_source
+):
+    actor = request.getfixturevalue(who)
     with pytest.raises(PermissionDeniedError):
-        services.session_import_deck(actor=student, course=course, source=seed_deck_source)
+        services.session_import_deck(actor=actor, course=course, source=seed_deck_source)
     assert not course.sessions.exists()
+
+
+def test_a_teaching_assistant_does_not_tick_homework(teaching_assistant, session12):
+    with pytest.raises(PermissionDeniedError):
+        services.homework_completion_set(
+            actor=teaching_assistant, task=_first_task(session12), done=True
+        )
+    assert not HomeworkCompletion.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["instructor", "teaching_assistant"])
+def test_the_teaching_staff_see_who_ticked_homework(request, who, student, session12):
+    task = _first_task(session12)
+    services.homework_completion_set(actor=student, task=task, done=True)
+
+    ticks = selectors.homework_completion_list(user=request.getfixturevalue(who), task=task)
+
+    assert [c.student for c in ticks] == [student]
+
+
+def test_a_student_does_not_see_who_ticked_homework(student, session12):
+    with pytest.raises(PermissionDeniedError):
+        selectors.homework_completion_list(user=student, task=_first_task(session12))
 
 
 def test_an_instructor_may_import_a_deck(instructor, course, seed_deck_source):

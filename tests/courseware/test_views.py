@@ -47,7 +47,7 @@ def _upload(source: str | bytes, name: str = "session-12.md") -> SimpleUploadedF
 
 # --- Role matrix ---------------------------------------------------------------------------
 
-ROLES = ["anonymous", "other_student", "student", "instructor"]
+ROLES = ["anonymous", "other_student", "student", "teaching_assistant", "instructor"]
 
 
 def _request(client: Client, method: str, url: str, data: dict | None = None):
@@ -56,7 +56,7 @@ def _request(client: Client, method: str, url: str, data: dict | None = None):
 
 @pytest.mark.parametrize(
     ("who", "expected"),
-    list(zip(ROLES, [302, 200, 200, 200], strict=True)),
+    list(zip(ROLES, [302, 200, 200, 200, 200], strict=True)),
 )
 def test_home_matrix(request, course, session12, who, expected):
     request.getfixturevalue("instructor")
@@ -70,57 +70,64 @@ CASES = {
         "get",
         lambda s: reverse("course-detail", args=[s.course.code]),
         None,
-        [302, 404, 200, 200],
+        [302, 404, 200, 200, 200],
     ),
     "session-detail": (
         "get",
         lambda s: reverse("session-detail", args=[s.course.code, 12]),
         None,
-        [302, 404, 200, 200],
+        [302, 404, 200, 200, 200],
     ),
     "deck-import-get": (
         "get",
         lambda s: reverse("deck-import", args=[s.course.code]),
         None,
-        [302, 404, 403, 200],
+        [302, 404, 403, 403, 200],
     ),
     "deck-import-post": (
         "post",
         lambda s: reverse("deck-import", args=[s.course.code]),
         lambda s: {"deck_file": _upload("# nothing")},
-        [302, 404, 403, 400],
+        [302, 404, 403, 403, 400],
     ),
     "homework-toggle": (
         "post",
         lambda s: reverse("homework-toggle", args=[_task(s).pk]),
         lambda s: {"done": "1"},
-        [302, 404, 302, 403],
+        [302, 404, 302, 403, 403],
     ),
     "homework-due": (
         "post",
         lambda s: reverse("homework-due", args=[_task(s).pk]),
         lambda s: {f"task-{_task(s).pk}-due_at": "2030-05-01T09:00"},
-        [302, 404, 403, 302],
+        [302, 404, 403, 403, 302],
     ),
     "deck-import-confirm": (
         "post",
         lambda s: reverse("deck-import", args=[s.course.code]),
         lambda s: {"source": "---\nmarp: true\n---\n"},
-        [302, 404, 403, 400],
+        [302, 404, 403, 403, 400],
     ),
-    "account-token-get": ("get", lambda s: reverse("account-token"), None, [302, 200, 200, 200]),
+    "account-token-get": (
+        "get",
+        lambda s: reverse("account-token"),
+        None,
+        [302, 200, 200, 200, 200],
+    ),
     "account-token-post": (
         "post",
         lambda s: reverse("account-token"),
         lambda s: {"action": "revoke"},
-        [302, 302, 302, 302],
+        [302, 302, 302, 302, 302],
     ),
 }
 
 
 @pytest.mark.parametrize("who_index", range(len(ROLES)), ids=ROLES)
 @pytest.mark.parametrize("case", list(CASES))
-def test_permission_matrix(request, course, session12, instructor, student, case, who_index):
+def test_permission_matrix(
+    request, course, session12, instructor, teaching_assistant, student, case, who_index
+):
     method, url_for, data_for, codes = CASES[case]
     who = ROLES[who_index]
     client = _client_for(request, who)
@@ -239,6 +246,30 @@ def test_course_page_instructor_sees_grid_and_import(client, instructor, student
     assert "1/2" in html  # the student's done count
     assert reverse("deck-import", args=["ICTSS00120"]) in html
     assert response.context["grid"].task_totals == [0, 1]
+
+
+def test_course_page_teaching_assistant_sees_grid_but_no_import(
+    client, teaching_assistant, student, session12
+):
+    services.homework_completion_set(actor=student, task=_task(session12, 2), done=True)
+    client.force_login(teaching_assistant)
+    html = client.get(reverse("course-detail", args=["ICTSS00120"])).content.decode()
+    assert 'id="completion-grid"' in html
+    assert reverse("deck-import", args=["ICTSS00120"]) not in html
+
+
+def test_session_page_teaching_assistant_sees_counts_and_notes_but_no_due_form(
+    client, teaching_assistant, student, session12
+):
+    session12.speaker_notes = [{"slide": 1, "text": "Secret instructor hint"}]
+    session12.save()
+    services.homework_completion_set(actor=student, task=_task(session12, 1), done=True)
+    client.force_login(teaching_assistant)
+    html = client.get(reverse("session-detail", args=["ICTSS00120", 12])).content.decode()
+    assert "1/1 done" in html
+    assert "Secret instructor hint" in html
+    assert 'type="checkbox"' not in html
+    assert reverse("homework-due", args=[_task(session12).pk]) not in html
 
 
 def test_session_page_for_student(client, student, session12):

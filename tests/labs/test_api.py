@@ -31,7 +31,7 @@ from tests.labs.conftest import HELDOUT_SECRET, MODEL_CONFIG, model_zip
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_storage")]
 
 ERROR_CODES = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
-WHO = ("student", "instructor", "other_student")
+WHO = ("student", "instructor", "other_student", "teaching_assistant")
 
 
 def url(name: str, **kwargs) -> str:
@@ -108,15 +108,16 @@ def endpoints(lab, own_submission) -> dict[str, tuple[str, str]]:
     }
 
 
-#: operation id → expected status for (student, instructor, student of another course).
+#: operation id → expected status for (student, instructor, student of another course,
+#: teaching assistant).
 ACCESS = {
-    "labs_retrieve": (200, 200, 404),
-    "lab_submissions_list": (200, 200, 404),
-    "lab_submissions_create": (202, 403, 404),
-    "submissions_retrieve": (200, 200, 404),
-    "submissions_cancel": (403, 200, 404),
-    "labs_leaderboard": (200, 200, 404),
-    "labs_regrade": (403, 202, 404),
+    "labs_retrieve": (200, 200, 404, 200),
+    "lab_submissions_list": (200, 200, 404, 200),
+    "lab_submissions_create": (202, 403, 404, 403),
+    "submissions_retrieve": (200, 200, 404, 200),
+    "submissions_cancel": (403, 200, 404, 200),
+    "labs_leaderboard": (200, 200, 404, 200),
+    "labs_regrade": (403, 202, 404, 202),
 }
 
 
@@ -686,6 +687,18 @@ def test_naming_leaderboard_rows_costs_no_query_per_student(lab, course, student
 
     assert len(rows) == 4 and {"Ada", "Bob", "Cy"} <= {r.display_name for r in rows}
     assert len(four.captured_queries) == len(one.captured_queries)
+
+
+def test_a_teaching_assistant_sees_usernames_and_may_preview_the_private_ranking(
+    lab, student, teaching_assistant
+):
+    scored(lab, student, public=0.5, private=0.3)
+
+    preview = leaderboard(token_client(teaching_assistant), lab, part="private").json()
+
+    assert preview["part"] == "private"
+    assert preview["rows"][0]["username"] == student.username
+    assert preview["rows"][0]["best_score"] == 0.3
 
 
 def test_students_cannot_preview_the_private_ranking_but_instructors_can(lab, student, instructor):

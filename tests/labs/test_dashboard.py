@@ -286,3 +286,17 @@ def test_the_dashboard_paginates_long_lists(lab, student, instructor):
     assert "status=cancelled&amp;page=2" in first
     second = body(client.get(url, {"status": "cancelled", "page": 2}))
     assert len(re.findall(r'<tr id="row-\d+"', second)) == 5
+
+
+def test_a_teaching_assistant_gets_the_dashboard_without_the_setup_buttons(
+    busy_lab, teaching_assistant
+):
+    html = body(
+        instructor_client(teaching_assistant).get(reverse("labs:dashboard", args=[busy_lab.pk]))
+    )
+    for submission in Submission.objects.filter(status__in=["queued", "running"]):
+        assert reverse("labs:submission-cancel", args=[submission.pk]) in html
+    assert reverse("labs:regrade", args=[busy_lab.pk]) in html
+    assert reverse("labs:results-csv", args=[busy_lab.pk]) in html
+    assert reverse("labs:lab-edit", args=[busy_lab.pk]) not in html
+    assert reverse("labs:dataset", args=[busy_lab.pk]) not in html

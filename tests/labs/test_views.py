@@ -27,7 +27,7 @@ from tests.labs.conftest import HELDOUT_SECRET, MODEL_CONFIG, model_zip
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_storage", "task_queue")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-ROLES = ["anonymous", "other_student", "student", "instructor"]
+ROLES = ["anonymous", "other_student", "student", "teaching_assistant", "instructor"]
 PUBLIC, PRIVATE = 0.612345, 0.987654  # distinct, so "0.988" only comes from the private part
 PER_CLASS = {
     "negative": {"precision": 0.5, "recall": 0.25, "f1": 0.333, "support": 4},
@@ -96,30 +96,34 @@ def archive(data: bytes | None = None, name: str = "model.zip") -> SimpleUploade
 
 @pytest.fixture
 def pages(lab, student, session12):
-    """page → (url, expected status for anonymous, other_student, student, instructor)."""
+    """page → (url, expected status for anonymous, other_student, student, teaching_assistant,
+    instructor)."""
     own = scored(lab, student)
     course = lab.session.course
     return {
-        "lab": (reverse("labs:lab-detail", args=[lab.pk]), (302, 404, 200, 200)),
-        "my-submissions": (reverse("labs:my-submissions", args=[lab.pk]), (302, 404, 200, 302)),
-        "leaderboard": (reverse("labs:leaderboard", args=[lab.pk]), (302, 404, 200, 200)),
-        "submission": (reverse("labs:submission-detail", args=[own.pk]), (302, 404, 200, 200)),
-        "card": (reverse("labs:submission-card", args=[own.pk]), (302, 404, 200, 200)),
-        "edit": (reverse("labs:lab-edit", args=[lab.pk]), (302, 404, 403, 200)),
-        "dataset": (reverse("labs:dataset", args=[lab.pk]), (302, 404, 403, 200)),
-        "dashboard": (reverse("labs:dashboard", args=[lab.pk]), (302, 404, 403, 200)),
-        "live": (reverse("labs:dashboard-live", args=[lab.pk]), (302, 404, 403, 200)),
-        "csv": (reverse("labs:results-csv", args=[lab.pk]), (302, 404, 403, 200)),
+        "lab": (reverse("labs:lab-detail", args=[lab.pk]), (302, 404, 200, 200, 200)),
+        "my-submissions": (
+            reverse("labs:my-submissions", args=[lab.pk]),
+            (302, 404, 200, 302, 302),
+        ),
+        "leaderboard": (reverse("labs:leaderboard", args=[lab.pk]), (302, 404, 200, 200, 200)),
+        "submission": (reverse("labs:submission-detail", args=[own.pk]), (302, 404, 200, 200, 200)),
+        "card": (reverse("labs:submission-card", args=[own.pk]), (302, 404, 200, 200, 200)),
+        "edit": (reverse("labs:lab-edit", args=[lab.pk]), (302, 404, 403, 403, 200)),
+        "dataset": (reverse("labs:dataset", args=[lab.pk]), (302, 404, 403, 403, 200)),
+        "dashboard": (reverse("labs:dashboard", args=[lab.pk]), (302, 404, 403, 200, 200)),
+        "live": (reverse("labs:dashboard-live", args=[lab.pk]), (302, 404, 403, 200, 200)),
+        "csv": (reverse("labs:results-csv", args=[lab.pk]), (302, 404, 403, 200, 200)),
         "student": (
             reverse("labs:student-detail", args=[lab.pk, student.pk]),
-            (302, 404, 403, 200),
+            (302, 404, 403, 200, 200),
         ),
         "create": (
             reverse("labs:lab-create", args=[course.code, session12.number]),
-            (302, 404, 403, 200),
+            (302, 404, 403, 403, 200),
         ),
-        "starter": (reverse("labs:starter-download"), (302, 200, 200, 200)),
-        "client": (reverse("labs:client-download"), (302, 200, 200, 200)),
+        "starter": (reverse("labs:starter-download"), (302, 200, 200, 200, 200)),
+        "client": (reverse("labs:client-download"), (302, 200, 200, 200, 200)),
     }
 
 
@@ -170,6 +174,7 @@ def test_an_htmx_poll_after_the_session_ended_redirects_to_login(lab, student):
         ("labs:regrade", "other_student", 404),
         ("labs:submission-create", "other_student", 404),
         ("labs:submission-create", "instructor", 403),
+        ("labs:submission-create", "teaching_assistant", 403),
     ],
 )
 def test_post_only_actions_check_roles(request, lab, name, who, expected):

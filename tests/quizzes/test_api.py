@@ -129,7 +129,7 @@ def _display_id(attempt: Attempt, slot: int, text: str) -> int:
 
 # --- Who may call what ----------------------------------------------------------------------
 
-ROLES = ("anonymous", "other_student", "student", "instructor")
+ROLES = ("anonymous", "other_student", "student", "teaching_assistant", "instructor")
 
 #: operation id → (method, path builder, body, expected status per ROLES)
 CASES = {
@@ -137,73 +137,73 @@ CASES = {
         "get",
         lambda c: url("quiz-list", code=c["quiz"].session.course.code),
         None,
-        (401, 404, 200, 200),
+        (401, 404, 200, 200, 200),
     ),
     "quizzes_retrieve": (
         "get",
         lambda c: url("quiz-detail", quiz_id=c["quiz"].pk),
         None,
-        (401, 404, 200, 200),
+        (401, 404, 200, 200, 200),
     ),
     "quiz_attempts_start": (
         "post",
         lambda c: url("attempt-start", quiz_id=c["quiz"].pk),
         None,
-        (401, 404, 200, 403),  # 200: the attempt in progress is returned
+        (401, 404, 200, 403, 403),  # 200: the attempt in progress is returned
     ),
     "attempts_retrieve": (
         "get",
         lambda c: url("attempt-detail", attempt_id=c["in_progress"].pk),
         None,
-        (401, 404, 200, 200),
+        (401, 404, 200, 200, 200),
     ),
     "attempt_answers_save": (
         "put",
         lambda c: url("answer-save", attempt_id=c["in_progress"].pk, slot=2),
         {"response": {"value": False}},
-        (401, 404, 200, 403),
+        (401, 404, 200, 403, 403),
     ),
     "attempts_submit": (
         "post",
         lambda c: url("attempt-submit", attempt_id=c["in_progress"].pk),
         {},
-        (401, 404, 200, 403),
+        (401, 404, 200, 403, 403),
     ),
     "attempts_review": (
         "get",
         lambda c: url("attempt-review", attempt_id=c["finished"].pk),
         None,
-        (401, 404, 200, 200),
+        (401, 404, 200, 200, 200),
     ),
     "quiz_results": (
         "get",
         lambda c: url("quiz-results", quiz_id=c["quiz"].pk),
         None,
-        (401, 404, 403, 200),
+        (401, 404, 403, 200, 200),
     ),
     "quiz_statistics": (
         "get",
         lambda c: url("quiz-statistics", quiz_id=c["quiz"].pk),
         None,
-        (401, 404, 403, 200),
+        (401, 404, 403, 200, 200),
     ),
     "quiz_essays_list": (
         "get",
         lambda c: url("essay-queue", quiz_id=c["quiz"].pk),
         None,
-        (401, 404, 403, 200),
+        (401, 404, 403, 200, 200),
     ),
     "essays_mark": (
         "post",
         lambda c: url("essay-mark", attempt_id=c["finished"].pk, slot=3),
         {"mark": 1.5, "comment": "Good."},
-        (401, 404, 403, 200),
+        (401, 404, 403, 200, 200),
     ),
     "questions_regrade": (
         "post",
         lambda c: url("question-regrade", question_id=c["quiz"].slots.first().question_id),
         None,
-        (401, 404, 403, 200),
+        (401, 404, 403, 403, 200),
     ),
 }
 

@@ -11,7 +11,7 @@ from core.actors import SYSTEM
 from core.exceptions import NotFoundError, PermissionDeniedError
 from quizzes import selectors, services
 from quizzes.models import Quiz
-from tests.quizzes.conftest import NOW, single_choice, true_false
+from tests.quizzes.conftest import NOW, essay, single_choice, true_false
 
 GIFT = "::Sky:: The sky is green. {F}\n"
 
@@ -118,3 +118,62 @@ def test_the_instructors_pages_selectors_forbid_students(sample, student, instru
         selectors.quiz_get_for_instructor(user=student, quiz_id=sample.pk)
     with pytest.raises(PermissionDeniedError):
         selectors.course_get_for_instructor(user=student, code=course.code)
+
+
+# --- Teaching assistants: they see and mark the work, they change no quiz ---------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_it_forbids_teaching_assistants_every_quiz_change(
+    name, sample, student, teaching_assistant
+):
+    with pytest.raises(PermissionDeniedError):
+        _instructor_services(sample, student)[name](teaching_assistant)
+
+
+def test_a_teaching_assistant_neither_regrades_a_question_nor_takes_the_quiz(
+    sample, teaching_assistant
+):
+    with pytest.raises(PermissionDeniedError):
+        services.question_regrade(actor=teaching_assistant, question=sample.slots.first().question)
+    with pytest.raises(PermissionDeniedError):
+        services.attempt_start(actor=teaching_assistant, quiz=sample, now=NOW)
+
+
+def test_a_teaching_assistant_reads_and_marks_a_students_essay(
+    make_quiz, student, teaching_assistant
+):
+    quiz = make_quiz(essay(), marks=[2])
+    attempt = services.attempt_start(actor=student, quiz=quiz, now=NOW)
+    services.attempt_submit(
+        actor=student, attempt=attempt, responses={1: {"text": "Tokens."}}, now=NOW
+    )
+
+    found = selectors.attempt_get_for_grading(user=teaching_assistant, attempt_id=attempt.pk)
+    marked = services.essay_mark(
+        actor=teaching_assistant, attempt_question=found.questions.get(position=1), mark=1.5
+    )
+
+    assert marked.mark == 1.5 and marked.graded_by == teaching_assistant
+    with pytest.raises(PermissionDeniedError):
+        selectors.attempt_get_for_change(user=teaching_assistant, attempt_id=attempt.pk)
+
+
+def test_the_staff_pages_selector_admits_teaching_assistants_not_students(
+    sample, student, teaching_assistant
+):
+    quiz, role = selectors.quiz_get_for_staff(user=teaching_assistant, quiz_id=sample.pk)
+    assert quiz == sample and role == "ta"
+    with pytest.raises(PermissionDeniedError):
+        selectors.quiz_get_for_staff(user=student, quiz_id=sample.pk)
+    with pytest.raises(PermissionDeniedError):
+        selectors.quiz_get_for_instructor(user=teaching_assistant, quiz_id=sample.pk)
+
+
+def test_a_teaching_assistant_sees_hidden_quizzes(sample, teaching_assistant):
+    sample.visible = False
+    sample.save(update_fields=["visible"])
+
+    accesses = selectors.quiz_list(user=teaching_assistant, course=sample.session.course)
+
+    assert [a.quiz for a in accesses] == [sample]

@@ -26,7 +26,7 @@ from tests.quizzes.conftest import CONTENT, description, essay, single_choice, t
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-ROLES = ["anonymous", "other_student", "student", "instructor"]
+ROLES = ["anonymous", "other_student", "student", "teaching_assistant", "instructor"]
 
 GIFT_OK = """// two questions
 ::Capital::Capital of Italy?{=Rome ~Milan ~Turin}
@@ -103,97 +103,97 @@ CASES = {
         "get",
         lambda c: reverse("quiz-list", args=[c["code"]]),
         None,
-        [302, 404, 200, 200],
+        [302, 404, 200, 200, 200],
     ),
     "quiz-import-get": (
         "get",
         lambda c: reverse("quiz-import", args=[c["code"]]),
         None,
-        [302, 404, 403, 200],
+        [302, 404, 403, 403, 200],
     ),
     "quiz-import-post": (
         "post",
         lambda c: reverse("quiz-import", args=[c["code"]]),
         lambda c: {"source_text": "", "format": "gift", "attempts_allowed": "1"},
-        [302, 404, 403, 400],
+        [302, 404, 403, 403, 400],
     ),
     "quiz-detail": (
         "get",
         lambda c: reverse("quiz-detail", args=[c["quiz"].pk]),
         None,
-        [302, 404, 200, 200],
+        [302, 404, 200, 200, 200],
     ),
     "quiz-start": (
         "post",
         lambda c: reverse("quiz-start", args=[c["quiz"].pk]),
         None,
-        [302, 404, 302, 403],
+        [302, 404, 302, 403, 403],
     ),
     "quiz-attempt": (
         "get",
         lambda c: reverse("quiz-attempt", args=[c["in_progress"].pk]),
         None,
-        [302, 404, 200, 302],  # instructors are sent to the review
+        [302, 404, 200, 302, 302],  # instructors are sent to the review
     ),
     "quiz-answer-save": (
         "post",
         lambda c: reverse("quiz-answer-save", args=[c["in_progress"].pk, 2]),
         lambda c: {"q2-value": "false"},
-        [302, 404, 302, 403],
+        [302, 404, 302, 403, 403],
     ),
     "quiz-attempt-summary": (
         "get",
         lambda c: reverse("quiz-attempt-summary", args=[c["in_progress"].pk]),
         None,
-        [302, 404, 200, 302],
+        [302, 404, 200, 302, 302],
     ),
     "quiz-attempt-submit": (
         "post",
         lambda c: reverse("quiz-attempt-submit", args=[c["in_progress"].pk]),
         None,
-        [302, 404, 302, 403],
+        [302, 404, 302, 403, 403],
     ),
     "quiz-attempt-review": (
         "get",
         lambda c: reverse("quiz-attempt-review", args=[c["finished"].pk]),
         None,
-        [302, 404, 200, 200],
+        [302, 404, 200, 200, 200],
     ),
     "quiz-results": (
         "get",
         lambda c: reverse("quiz-results", args=[c["quiz"].pk]),
         None,
-        [302, 404, 403, 200],
+        [302, 404, 403, 200, 200],
     ),
     "quiz-results-csv": (
         "get",
         lambda c: reverse("quiz-results-csv", args=[c["quiz"].pk]),
         None,
-        [302, 404, 403, 200],
+        [302, 404, 403, 200, 200],
     ),
     "quiz-statistics": (
         "get",
         lambda c: reverse("quiz-statistics", args=[c["quiz"].pk]),
         None,
-        [302, 404, 403, 200],
+        [302, 404, 403, 200, 200],
     ),
     "quiz-essays": (
         "get",
         lambda c: reverse("quiz-essays", args=[c["quiz"].pk]),
         None,
-        [302, 404, 403, 200],
+        [302, 404, 403, 200, 200],
     ),
     "quiz-essay-mark": (
         "post",
         lambda c: reverse("quiz-essay-mark", args=[c["finished"].pk, 3]),
         lambda c: {f"essay-{c['finished'].questions.get(position=3).pk}-mark": "1"},
-        [302, 404, 403, 302],
+        [302, 404, 403, 302, 302],
     ),
     "quiz-question-regrade": (
         "post",
         lambda c: reverse("quiz-question-regrade", args=[c["quiz"].slots.first().question_id]),
         None,
-        [302, 404, 403, 302],
+        [302, 404, 403, 403, 302],
     ),
 }
 

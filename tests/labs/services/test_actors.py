@@ -113,3 +113,53 @@ def test_views_and_api_views_never_call_a_role_check(module):
         or (isinstance(node, ast.alias) and node.name in checks)
     ]
     assert calls == [], f"{module} checks roles itself at lines {calls}: move it to a service"
+
+
+# --- Teaching assistants: they watch, re-grade and cancel; they set nothing up ---------------
+
+
+def test_a_teaching_assistant_sets_up_nothing(session12, lab, teaching_assistant):
+    upload = ContentFile(model_zip(), name="baseline.zip")
+    with pytest.raises(PermissionDeniedError):
+        _create_lab(session12, teaching_assistant)
+    with pytest.raises(PermissionDeniedError):
+        services.lab_update(lab=lab, actor=teaching_assistant, title="Mine now")
+    with pytest.raises(PermissionDeniedError):
+        services.heldout_dataset_create(
+            lab=lab, actor=teaching_assistant, upload=_heldout(), filename="heldout.csv"
+        )
+    with pytest.raises(PermissionDeniedError):
+        services.submission_create_reference(
+            lab=lab, actor=teaching_assistant, upload=upload, filename="baseline.zip"
+        )
+    with pytest.raises(PermissionDeniedError):
+        services.submission_create(
+            lab=lab, actor=teaching_assistant, upload=upload, filename="model.zip"
+        )
+    assert Lab.objects.get(pk=lab.pk).title == lab.title
+    assert HeldOutDataset.objects.filter(lab=lab).count() == 1
+
+
+def test_a_teaching_assistant_regrades_and_cancels(lab, student, teaching_assistant):
+    SubmissionFactory(lab=lab, student=student, status="scored")
+    queued = SubmissionFactory(lab=lab, student=student, status="queued")
+
+    assert services.lab_regrade(lab=lab, actor=teaching_assistant) == 1
+    cancelled = services.submission_cancel(submission=queued, actor=teaching_assistant)
+
+    assert cancelled.status == "cancelled"
+
+
+def test_a_teaching_assistant_sees_every_submission_and_the_private_part(
+    lab, student, teaching_assistant
+):
+    theirs = SubmissionFactory(lab=lab, student=student)
+    role = Membership.Role.TEACHING_ASSISTANT
+
+    found, _role = selectors.submission_get(user=teaching_assistant, submission_id=theirs.pk)
+    assert found == theirs
+    assert list(selectors.submission_list(lab=lab, user=teaching_assistant, role=role)) == [theirs]
+    assert selectors.leaderboard_part(lab=lab, role=role, requested="private") == "private"
+    assert selectors.lab_get_for_staff(user=teaching_assistant, lab_id=lab.pk) == (lab, role)
+    with pytest.raises(PermissionDeniedError):
+        selectors.lab_get_for_instructor(user=teaching_assistant, lab_id=lab.pk)
