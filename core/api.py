@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -109,6 +110,18 @@ _ERROR_DESCRIPTIONS = {
     415: "The body's content type is not supported (`unsupported_media_type`).",
     429: "Too many requests (`throttled`); retry after the `Retry-After` header's seconds.",
 }
+
+
+SECTION_PARAMETER = OpenApiParameter(
+    "section",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    description=(
+        "Only this section's students (`unknown_section` if the course has no such section). "
+        "A teaching assistant limited to a section always gets theirs (`permission_denied` "
+        "for another). Unenrolled students are never listed."
+    ),
+)
 
 
 def error_responses(*status_codes: int, **descriptions: str) -> dict[int, OpenApiResponse]:

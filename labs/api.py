@@ -27,7 +27,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import ErrorSerializer, Pagination, error_responses, paginated_response
+from core.api import (
+    SECTION_PARAMETER,
+    ErrorSerializer,
+    Pagination,
+    error_responses,
+    paginated_response,
+)
 from courseware.permissions import is_staff_role
 from labs import selectors, services, uploads
 from labs.models import Lab, Submission
@@ -260,6 +266,7 @@ class LabSubmissionsApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=Submission.Status.choices, required=False)
+        section = serializers.CharField(required=False, allow_blank=True, max_length=60)
 
         class Meta:
             ref_name = "SubmissionFilter"
@@ -302,10 +309,12 @@ class LabSubmissionsApi(APIView):
         summary="A lab's submissions",
         description=(
             "Newest first. Students get their own submissions; instructors everyone's, with "
-            "the student's username."
+            "the student's username, except unenrolled students' (`?section=` for one "
+            "section; ignored for students)."
         ),
         parameters=[
             LAB_PARAMETER,
+            SECTION_PARAMETER,
             OpenApiParameter(
                 "status",
                 OpenApiTypes.STR,
@@ -324,7 +333,11 @@ class LabSubmissionsApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         queryset = selectors.submission_list(
-            lab=lab, user=request.user, role=role, status=filters.validated_data.get("status")
+            lab=lab,
+            user=request.user,
+            role=role,
+            status=filters.validated_data.get("status"),
+            section=filters.validated_data.get("section", ""),
         ).select_related("lab", "dataset")
         return paginated_response(
             queryset=queryset,

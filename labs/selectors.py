@@ -12,7 +12,13 @@ from django.utils import timezone
 from accounts.selectors import display_name_of
 from core.exceptions import NotFoundError, PermissionDeniedError
 from courseware import selectors as courseware_selectors
-from courseware.permissions import is_staff_role, require_instructor, require_member, require_staff
+from courseware.permissions import (
+    is_staff_role,
+    require_instructor,
+    require_member,
+    require_staff,
+)
+from courseware.selectors.students import StudentScope, everyone, student_scope
 from labs import rules
 from labs.models import HeldOutDataset, Lab, Submission
 
@@ -55,10 +61,17 @@ def dataset_active(*, lab: Lab) -> HeldOutDataset | None:
     return HeldOutDataset.objects.filter(lab=lab).order_by("-version").first()
 
 
-def submission_list(*, lab: Lab, user, role: str, status: str | None = None) -> QuerySet:
+def submission_list(
+    *, lab: Lab, user, role: str, status: str | None = None, section: str = ""
+) -> QuerySet:
+    """A student's own submissions; for the staff, everyone's but unenrolled students' (of
+    one section, or the viewer's own as `student_scope` says)."""
     qs = Submission.objects.filter(lab=lab).select_related("student")
     if not is_staff_role(role):
         qs = qs.filter(student=user)
+    else:
+        scope = student_scope(user=user, course=lab.session.course, section=section)
+        qs = scope.filter(qs, "student")
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at")
@@ -212,7 +225,9 @@ def _competition_ranks(scores: dict[int, float]) -> dict[int, int]:
 
 
 def leaderboard(*, lab: Lab, part: str, viewer) -> list[LeaderboardRow]:
-    """One row per current student of the course with a scored submission, best first.
+    """One row per current student of the course with a scored submission, best first
+    (unenrolled students keep their submissions but leave the board; re-enrolling restores
+    them).
 
     A student's score is their best scored submission on the lab's primary metric, taken from
     the `part` ("public" or "private") of the held-out set. Private rows also carry the rank the
@@ -232,6 +247,7 @@ def leaderboard(*, lab: Lab, part: str, viewer) -> list[LeaderboardRow]:
             is_reference=False,
             student__memberships__course_id=lab.session.course_id,
             student__memberships__role=Membership.Role.STUDENT,
+            student__memberships__is_active=True,
         )
         # The profile holds the display name: loaded here, so naming rows costs no query.
         .select_related("student__profile")
@@ -340,9 +356,13 @@ def submission_filter(
     status: str | None = None,
     error_code: str | None = None,
     student_id: int | None = None,
+    scope: StudentScope | None = None,
 ) -> QuerySet:
-    """All of a lab's submissions (instructors), newest first, optionally filtered."""
-    qs = Submission.objects.filter(lab=lab).select_related("student", "dataset")
+    """A lab's submissions (instructors), newest first, optionally filtered: not those of
+    unenrolled students; with a section in the scope, only its students'."""
+    scope = scope or everyone(course=lab.session.course)
+    qs = scope.filter(Submission.objects.filter(lab=lab), "student")
+    qs = qs.select_related("student", "dataset")
     if status:
         qs = qs.filter(status=status)
     if error_code:
@@ -352,16 +372,16 @@ def submission_filter(
     return qs.order_by("-created_at", "-pk")
 
 
-def lab_submitters(*, lab: Lab) -> list:
-    """The users who submitted to the lab, by username (for the dashboard's student filter)."""
+def lab_submitters(*, lab: Lab, scope: StudentScope | None = None) -> list:
+    """The users who submitted to the lab, by username (for the dashboard's student filter):
+    current students, of the scope's section if it has one."""
     from django.contrib.auth import get_user_model
 
-    return list(
-        get_user_model()
-        .objects.filter(lab_submissions__lab=lab, lab_submissions__is_reference=False)
-        .distinct()
-        .order_by("username")
+    scope = scope or everyone(course=lab.session.course)
+    users = get_user_model().objects.filter(
+        lab_submissions__lab=lab, lab_submissions__is_reference=False
     )
+    return list(scope.filter(users, "pk").distinct().order_by("username"))
 
 
 def lab_error_codes(*, lab: Lab) -> list[str]:
@@ -476,12 +496,18 @@ def _track_best(s: Submission, lab: Lab, best: dict, timeline: dict) -> None:
         timeline[part].append((at, max(previous, score)))
 
 
-def lab_dashboard(*, lab: Lab, now: datetime | None = None) -> LabDashboard:
+def lab_dashboard(
+    *, lab: Lab, now: datetime | None = None, scope: StudentScope | None = None
+) -> LabDashboard:
     """What an instructor watches while a lab runs: the queue, the workers, outcomes per day,
-    grading times and how the scores are distributed (both parts: instructors see both)."""
+    grading times and how the scores are distributed (both parts: instructors see both).
+    Unenrolled students' submissions are left out; a section narrows it to its students."""
     now = now or timezone.now()
+    scope = scope or everyone(course=lab.session.course)
     submissions = list(
-        Submission.objects.filter(lab=lab).order_by("created_at", "pk").select_related("student")
+        scope.filter(Submission.objects.filter(lab=lab), "student")
+        .order_by("created_at", "pk")
+        .select_related("student")
     )
     status_counts = {status: 0 for status in Submission.Status.values}
     error_counts: dict[str, int] = {}
@@ -597,9 +623,13 @@ RESULT_METRICS = ("accuracy", "macro_f1", "weighted_f1", "n")
 RESULT_TIMINGS = ("queue_wait_s", "prepare_s", "load_s", "inference_s", "total_s")
 
 
-def lab_results_table(*, lab: Lab) -> tuple[list[str], list[list]]:
+def lab_results_table(
+    *, lab: Lab, scope: StudentScope | None = None
+) -> tuple[list[str], list[list]]:
     """One row per submission (instructors' CSV export): who, outcome, both parts' metrics,
-    timings and times. Never a stored file's name or path."""
+    timings and times. Never a stored file's name or path. Not unenrolled students'
+    submissions; with a section in the scope, only its students'."""
+    scope = scope or everyone(course=lab.session.course)
     columns = [
         "submission_id",
         "username",
@@ -622,7 +652,7 @@ def lab_results_table(*, lab: Lab) -> tuple[list[str], list[list]]:
     ]
     rows = []
     for s in (
-        Submission.objects.filter(lab=lab)
+        scope.filter(Submission.objects.filter(lab=lab), "student")
         .select_related("student", "dataset")
         .order_by("created_at", "pk")
     ):

@@ -31,6 +31,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -41,6 +42,7 @@ from core.exceptions import ApplicationError, NotFoundError
 from core.forms import form_error_message as _form_error_message
 from core.middleware import is_htmx
 from courseware.permissions import is_instructor, is_staff_role
+from courseware.selectors import students
 from labs import selectors, services, uploads
 from labs.demo import TRAINING_CSV_NAME, baseline_progress, training_csv_path
 from labs.forms import (
@@ -67,6 +69,13 @@ def _instructor_lab(request: HttpRequest, lab_id: int) -> Lab:
 
 def _staff_lab(request: HttpRequest, lab_id: int) -> tuple[Lab, str]:
     return selectors.lab_get_for_staff(user=request.user, lab_id=lab_id)
+
+
+def _scope(request: HttpRequest, lab: Lab) -> students.StudentScope:
+    """The students the staff member's lists show: `?section=`, held to a TA's section."""
+    return students.student_scope(
+        user=request.user, course=lab.session.course, section=request.GET.get("section", "")
+    )
 
 
 # --- Downloads --------------------------------------------------------------------------------
@@ -611,23 +620,26 @@ def _dataset_page(
 @login_required
 def results_csv(request: HttpRequest, lab_id: int) -> HttpResponse:
     lab, _role = _staff_lab(request, lab_id)
-    columns, rows = selectors.lab_results_table(lab=lab)
+    scope = _scope(request, lab)
+    columns, rows = selectors.lab_results_table(lab=lab, scope=scope)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([spreadsheet_cell(value) for value in row])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    filename = f"{lab.session.course.code}-lab-{lab.pk}-results.csv"
+    suffix = f"-section-{slugify(scope.section)}" if scope.section else ""
+    filename = f"{lab.session.course.code}-lab-{lab.pk}-results{suffix}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
-def _live_context(lab: Lab) -> dict[str, Any]:
+def _live_context(lab: Lab, scope: students.StudentScope) -> dict[str, Any]:
     now = timezone.now()
     return {
         "lab": lab,
-        "stats": selectors.lab_dashboard(lab=lab, now=now),
+        "scope": scope,
+        "stats": selectors.lab_dashboard(lab=lab, now=now, scope=scope),
         "stall": selectors.grading_stalled(now=now),
         "baseline": baseline_progress(lab),
         "now": now,
@@ -638,6 +650,7 @@ def _live_context(lab: Lab) -> dict[str, Any]:
 @login_required
 def dashboard(request: HttpRequest, lab_id: int) -> HttpResponse:
     lab, role = _staff_lab(request, lab_id)
+    scope = _scope(request, lab)
     filters = SubmissionFilterForm(request.GET)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     queryset = selectors.submission_filter(
@@ -645,10 +658,11 @@ def dashboard(request: HttpRequest, lab_id: int) -> HttpResponse:
         status=chosen.get("status") or None,
         error_code=chosen.get("error") or None,
         student_id=chosen.get("student"),
+        scope=scope,
     ).select_related("lab")
     page = Paginator(queryset, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
-    live = _live_context(lab)
+    live = _live_context(lab, scope)
     stats = live["stats"]
     context = {
         **live,
@@ -667,7 +681,7 @@ def dashboard(request: HttpRequest, lab_id: int) -> HttpResponse:
         "chosen": chosen,
         "page": page,
         "cards": [_card(s, role, now=now) for s in page.object_list],
-        "students": selectors.lab_submitters(lab=lab),
+        "students": selectors.lab_submitters(lab=lab, scope=scope),
         "error_codes": selectors.lab_error_codes(lab=lab),
         "statuses": Submission.Status.choices,
         "query": _query_without_page(request),
@@ -704,7 +718,15 @@ def _query_without_page(request: HttpRequest) -> str:
 def dashboard_live(request: HttpRequest, lab_id: int) -> HttpResponse:
     """The queue and the workers, refreshed every few seconds on the dashboard."""
     lab, _role = _staff_lab(request, lab_id)
-    return render(request, "labs/_dashboard_live.html", _live_context(lab))
+    return render(request, "labs/_dashboard_live.html", _live_context(lab, _scope(request, lab)))
+
+
+def _in_section(scope: students.StudentScope, student) -> bool:
+    """A teaching assistant held to a section (or a `?section=` link) opens only that
+    section's students; an unenrolled student's page stays open to the whole-course staff."""
+    if not scope.section:
+        return True
+    return scope.filter(get_user_model().objects.filter(pk=student.pk), "pk").exists()
 
 
 @require_GET
@@ -716,7 +738,7 @@ def student_detail(request: HttpRequest, lab_id: int, user_id: int) -> HttpRespo
         users.filter(pk=user_id, memberships__course=lab.session.course).first()
         or users.filter(pk=user_id, lab_submissions__lab=lab).first()
     )
-    if student is None:
+    if student is None or not _in_section(_scope(request, lab), student):
         raise NotFoundError(f"No student {user_id} in this lab.")
     now = timezone.now()
     submissions = selectors.submission_filter(lab=lab, student_id=student.pk).select_related("lab")

@@ -21,6 +21,7 @@ from courseware.permissions import (
     require_staff,
 )
 from courseware.selectors import course_get, course_students
+from courseware.selectors.students import StudentScope, everyone
 from quizzes import access, errors, grading, presentation, statistics
 from quizzes.content import DESCRIPTION, ESSAY
 from quizzes.gift import export_gift
@@ -502,9 +503,10 @@ def _counting_attempt(finished: list[Attempt], method: str) -> Attempt | None:
     return max(graded, key=lambda a: (a.score, -a.number)) if graded else None
 
 
-def quiz_results(*, quiz: Quiz) -> ResultsTable:
-    """One row per student of the course (CSV-ready): attempts, grade by the quiz's
-    grading method, percentage, pass, and per-slot marks of the attempt that counts."""
+def quiz_results(*, quiz: Quiz, scope: StudentScope | None = None) -> ResultsTable:
+    """One row per current student of the course, or of the scope's section (CSV-ready):
+    attempts, grade by the quiz's grading method, percentage, pass, and per-slot marks of
+    the attempt that counts. Unenrolled students' attempts are kept but not listed."""
     # Descriptions carry no marks and no number: no column either.
     slots = [
         (s.position, s.number, s.mark) for s in quiz_slot_list(quiz=quiz) if s.number is not None
@@ -522,10 +524,11 @@ def quiz_results(*, quiz: Quiz) -> ResultsTable:
         "needs_grading",
         *[f"Q{number} /{mark:g}" for _, number, mark in slots],
     ]
-    students = course_students(course=quiz.session.course)
+    scope = scope or everyone(course=quiz.session.course)
+    students = course_students(course=quiz.session.course, section=scope.section)
     attempts: dict[int, list[Attempt]] = {}
     for attempt in (
-        Attempt.objects.filter(quiz=quiz, state=Attempt.State.FINISHED)
+        scope.filter(Attempt.objects.filter(quiz=quiz, state=Attempt.State.FINISHED))
         .prefetch_related("questions")
         .order_by("number")
     ):
@@ -564,9 +567,15 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def essay_marking_queue(*, course: Course, quiz: Quiz | None = None) -> QuerySet[AttemptQuestion]:
-    """Essays in submitted attempts still waiting for a mark, oldest submission first."""
-    queue = AttemptQuestion.objects.filter(
+def essay_marking_queue(
+    *, course: Course, quiz: Quiz | None = None, scope: StudentScope | None = None
+) -> QuerySet[AttemptQuestion]:
+    """Essays in submitted attempts still waiting for a mark, oldest submission first: of
+    current students (of the scope's section), not of unenrolled ones."""
+    queue = (scope or everyone(course=course)).filter(
+        AttemptQuestion.objects.all(), "attempt__user"
+    )
+    queue = queue.filter(
         attempt__quiz__session__course=course,
         attempt__state=Attempt.State.FINISHED,
         state=AttemptQuestion.State.NEEDS_GRADING,
@@ -591,15 +600,20 @@ class QuizStatisticsReport:
     numbers: dict[int, int | None] = field(default_factory=dict)  # slot -> number as shown
 
 
-def quiz_statistics(*, quiz: Quiz, attempts: str = "first") -> QuizStatisticsReport:
+def quiz_statistics(
+    *, quiz: Quiz, attempts: str = "first", scope: StudentScope | None = None
+) -> QuizStatisticsReport:
     """Moodle's quiz and question statistics (see quizzes.statistics) over each student's
-    first attempt by default, or their last, highest, or all graded attempts."""
+    first attempt by default, or their last, highest, or all graded attempts. Unlike Moodle,
+    unenrolled students' attempts are left out (as from the results and their CSV), so the
+    statistics describe the class as it is; with a section, only its students' attempts."""
     if attempts not in STATISTICS_ATTEMPTS:
         raise ApplicationError(
             "invalid", f"Use attempts={', '.join(STATISTICS_ATTEMPTS)}, not {attempts!r}."
         )
+    scope = scope or everyone(course=quiz.session.course)
     finished = list(
-        Attempt.objects.filter(quiz=quiz, state=Attempt.State.FINISHED)
+        scope.filter(Attempt.objects.filter(quiz=quiz, state=Attempt.State.FINISHED))
         .prefetch_related("questions")
         .order_by("user_id", "number")
     )

@@ -23,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -33,6 +34,7 @@ from core.middleware import is_htmx
 from courseware import selectors as courseware_selectors
 from courseware.models import Course
 from courseware.permissions import is_instructor, is_staff_role
+from courseware.selectors import students
 from quizzes import errors, reports, selectors, services
 from quizzes.content import DESCRIPTION
 from quizzes.forms import (
@@ -345,17 +347,26 @@ def _staff_quiz(request: HttpRequest, quiz_id: int) -> tuple[Quiz, str]:
     return selectors.quiz_get_for_staff(user=request.user, quiz_id=quiz_id)
 
 
+def _scope(request: HttpRequest, quiz: Quiz) -> students.StudentScope:
+    """The students the staff member's lists show: `?section=`, held to a TA's section."""
+    return students.student_scope(
+        user=request.user, course=quiz.session.course, section=request.GET.get("section", "")
+    )
+
+
 @require_GET
 @login_required
 def quiz_results(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz, _role = _staff_quiz(request, quiz_id)
-    table = selectors.quiz_results(quiz=quiz)
+    scope = _scope(request, quiz)
+    table = selectors.quiz_results(quiz=quiz, scope=scope)
     # The student columns end with needs_grading; one "Q<n> /<mark>" column per question follows.
     split = table.columns.index("needs_grading") + 1
     context = {
         "quiz": quiz,
         "course": quiz.session.course,
         "table": table,
+        "scope": scope,
         "question_columns": table.columns[split:],
         "rows": [(row[:split], row[split:]) for row in table.rows],
     }
@@ -366,13 +377,19 @@ def quiz_results(request: HttpRequest, quiz_id: int) -> HttpResponse:
 @login_required
 def quiz_results_csv(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz, _role = _staff_quiz(request, quiz_id)
+    scope = _scope(request, quiz)
     response = HttpResponse(
-        reports.results_csv(selectors.quiz_results(quiz=quiz)),
+        reports.results_csv(selectors.quiz_results(quiz=quiz, scope=scope)),
         content_type="text/csv; charset=utf-8",
     )
-    filename = f"{quiz.session.course.code}-quiz-{quiz.pk}-results.csv"
+    filename = f"{quiz.session.course.code}-quiz-{quiz.pk}-results{_section_suffix(scope)}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _section_suffix(scope: students.StudentScope) -> str:
+    """A section export's file name says which section it holds ("-section-Tue-lab")."""
+    return f"-section-{slugify(scope.section)}" if scope.section else ""
 
 
 @require_GET
@@ -381,7 +398,8 @@ def quiz_statistics(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz, role = _staff_quiz(request, quiz_id)
     form = StatisticsForm(request.GET)
     which = form.cleaned_data["attempts"] if form.is_valid() else "first"
-    report = selectors.quiz_statistics(quiz=quiz, attempts=which)
+    scope = _scope(request, quiz)
+    report = selectors.quiz_statistics(quiz=quiz, attempts=which, scope=scope)
     slots = {s.position: s for s in quiz.slots.select_related("question")}
     rows = [
         {
@@ -393,10 +411,11 @@ def quiz_statistics(request: HttpRequest, quiz_id: int) -> HttpResponse:
         }
         for stat in report.questions
     ]
-    histogram = reports.grade_histogram(selectors.quiz_results(quiz=quiz))
+    histogram = reports.grade_histogram(selectors.quiz_results(quiz=quiz, scope=scope))
     context = {
         "quiz": quiz,
         "course": quiz.session.course,
+        "scope": scope,
         "form": form,
         "which": which,
         "report": report,
@@ -418,11 +437,14 @@ def quiz_statistics(request: HttpRequest, quiz_id: int) -> HttpResponse:
 @login_required
 def essay_queue(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz, _role = _staff_quiz(request, quiz_id)
+    scope = _scope(request, quiz)
     queue = [
         (item, EssayMarkForm(prefix=f"essay-{item.pk}"))
-        for item in selectors.essay_marking_queue(course=quiz.session.course, quiz=quiz)
+        for item in selectors.essay_marking_queue(
+            course=quiz.session.course, quiz=quiz, scope=scope
+        )
     ]
-    context = {"quiz": quiz, "course": quiz.session.course, "queue": queue}
+    context = {"quiz": quiz, "course": quiz.session.course, "queue": queue, "scope": scope}
     return render(request, "quizzes/essays.html", context)
 
 

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from core.api import Pagination, error_responses, paginated_response
+from core.api import SECTION_PARAMETER, Pagination, error_responses, paginated_response
 from core.auth import client_ip, lockout_response, login_failures_reset
 from core.exceptions import ApplicationError
 from courseware import selectors, services
@@ -329,8 +329,11 @@ class HomeworkCompletionListApi(APIView):
         operation_id="homework_completions_list",
         tags=["homework"],
         summary="Who ticked a homework task",
-        description="Instructors of the course only: the students who ticked it, earliest first.",
-        parameters=[TASK_PARAMETER],
+        description=(
+            "Instructors of the course only: the current students who ticked it (not "
+            "unenrolled ones), earliest first."
+        ),
+        parameters=[TASK_PARAMETER, SECTION_PARAMETER],
         responses={
             200: OutputSerializer(many=True),
             **error_responses(
@@ -345,7 +348,9 @@ class HomeworkCompletionListApi(APIView):
     def get(self, request: Request, task_id: int) -> Response:
         task, _role = selectors.homework_task_get(user=request.user, task_id=task_id)
         return paginated_response(
-            queryset=selectors.homework_completion_list(user=request.user, task=task),
+            queryset=selectors.homework_completion_list(
+                user=request.user, task=task, section=request.query_params.get("section", "")
+            ),
             serializer_class=self.OutputSerializer,
             request=request,
             view=self,

@@ -9,6 +9,7 @@ from rest_framework.authtoken.models import Token
 from core.exceptions import ApplicationError, NotFoundError
 from courseware.models import Course, HomeworkCompletion, HomeworkTask, Membership, Session
 from courseware.permissions import require_instructor, require_member, require_staff
+from courseware.selectors.students import active_student_ids, student_scope
 
 User = get_user_model()
 
@@ -116,11 +117,19 @@ def homework_upcoming(*, user) -> QuerySet[HomeworkTask]:
     )
 
 
-def course_students(*, course: Course) -> QuerySet:
+def course_students(
+    *, course: Course, section: str = "", include_inactive: bool = False
+) -> QuerySet:
+    """The course's students by name: current ones (unenrolled students keep their work but
+    drop out of every list), of one section if given. The membership conditions are in one
+    `filter()` so they hold for the same membership row."""
+    conditions = {"memberships__course": course, "memberships__role": Membership.Role.STUDENT}
+    if not include_inactive:
+        conditions["memberships__is_active"] = True
+    if section:
+        conditions["memberships__section"] = section
     return (
-        User.objects.filter(memberships__course=course, memberships__role=Membership.Role.STUDENT)
-        .order_by("last_name", "first_name", "username")
-        .distinct()
+        User.objects.filter(**conditions).order_by("last_name", "first_name", "username").distinct()
     )
 
 
@@ -141,20 +150,22 @@ class CompletionGrid:
         return [sum(row.done[i] for row in self.rows) for i in range(len(self.tasks))]
 
 
-def completion_grid(*, course: Course) -> CompletionGrid:
-    """Student-by-homework-task matrix for a course's instructor page (two queries)."""
+def completion_grid(*, course: Course, section: str = "") -> CompletionGrid:
+    """Student-by-homework-task matrix for a course's instructor page (three queries): its
+    current students, of one section if given."""
     tasks = list(
         HomeworkTask.objects.filter(session__course=course)
         .select_related("session")
         .order_by("session__number", "position")
     )
     done_pairs = set(
-        HomeworkCompletion.objects.filter(task__session__course=course).values_list(
-            "student_id", "task_id"
-        )
+        HomeworkCompletion.objects.filter(
+            task__session__course=course,
+            student__in=active_student_ids(course=course, section=section),
+        ).values_list("student_id", "task_id")
     )
     rows = []
-    for student in course_students(course=course):
+    for student in course_students(course=course, section=section):
         done = [(student.pk, task.pk) in done_pairs for task in tasks]
         rows.append(CompletionRow(student=student, done=done, done_count=sum(done)))
     return CompletionGrid(tasks=tasks, rows=rows)
@@ -179,11 +190,15 @@ def membership_list(*, user) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("course").order_by("course__code")
 
 
-def homework_done_counts(*, session: Session) -> dict[int, int]:
-    """{task_id: number of students who ticked it} for one session's homework."""
+def homework_done_counts(*, session: Session, section: str = "") -> dict[int, int]:
+    """{task_id: number of current students (of one section) who ticked it} for one
+    session's homework."""
+    students = active_student_ids(course=session.course_id, section=section)
     return dict(
         HomeworkTask.objects.filter(session=session)
-        .annotate(done=Count("completions", distinct=True))
+        .annotate(
+            done=Count("completions", filter=Q(completions__student__in=students), distinct=True)
+        )
         .values_list("pk", "done")
     )
 
@@ -250,12 +265,16 @@ def session_list_with_counts(*, course: Course) -> QuerySet[Session]:
     )
 
 
-def homework_completion_list(*, user, task: HomeworkTask) -> QuerySet[HomeworkCompletion]:
+def homework_completion_list(
+    *, user, task: HomeworkTask, section: str = ""
+) -> QuerySet[HomeworkCompletion]:
     """Who ticked a homework task, and when: earliest first. Teaching staff of the course
-    only (instructors and teaching assistants)."""
+    only (instructors and teaching assistants); current students only (of one section, or
+    the viewer's own as `student_scope` says)."""
     require_staff(user=user, course=task.session.course)
+    scope = student_scope(user=user, course=task.session.course, section=section)
     return (
-        HomeworkCompletion.objects.filter(task=task)
+        scope.filter(HomeworkCompletion.objects.filter(task=task), "student")
         .select_related("student")
         .order_by("created_at", "pk")
     )

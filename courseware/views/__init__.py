@@ -32,6 +32,7 @@ from courseware.forms import (
 )
 from courseware.models import Course, HomeworkTask, Membership, Session
 from courseware.permissions import is_instructor, is_staff_role
+from courseware.selectors import students
 
 PREVIEW_SLIDES = 3
 
@@ -76,8 +77,12 @@ def course_detail(request: HttpRequest, code: str) -> HttpResponse:
         "is_staff": is_staff_role(role),
     }
     if is_staff_role(role):
+        scope = students.student_scope(
+            user=request.user, course=course, section=request.GET.get("section", "")
+        )
         context["sessions"] = [(s, None) for s in sessions]
-        context["grid"] = selectors.completion_grid(course=course)
+        context["scope"] = scope
+        context["grid"] = selectors.completion_grid(course=course, section=scope.section)
     else:
         progress = selectors.session_progress(user=request.user, course=course)
         context["sessions"] = [(s, progress.get(s.pk, (0, s.homework_count))) for s in sessions]
@@ -90,8 +95,8 @@ def _student_items(*, user, session: Session) -> list[TaskItem]:
     return [TaskItem(task=t, done=t.pk in done_ids) for t in tasks]
 
 
-def _instructor_items(*, session: Session) -> list[TaskItem]:
-    counts = selectors.homework_done_counts(session=session)
+def _instructor_items(*, session: Session, section: str = "") -> list[TaskItem]:
+    counts = selectors.homework_done_counts(session=session, section=section)
     return [
         TaskItem(
             task=t,
@@ -108,20 +113,25 @@ def session_detail(request: HttpRequest, code: str, number: int) -> HttpResponse
     course, role = selectors.course_get(user=request.user, code=code)
     session = selectors.session_get(course=course, number=number)
     staff = is_staff_role(role)
-    items = (
-        _instructor_items(session=session)
-        if staff
-        else _student_items(user=request.user, session=session)
-    )
     context = {
         "course": course,
         "session": session,
         "role": role,
         "is_instructor": is_instructor(role),
         "is_staff": staff,
-        "items": items,
-        "students_count": selectors.course_students(course=course).count() if staff else 0,
     }
+    if staff:
+        scope = students.student_scope(
+            user=request.user, course=course, section=request.GET.get("section", "")
+        )
+        context["scope"] = scope
+        context["items"] = _instructor_items(session=session, section=scope.section)
+        context["students_count"] = selectors.course_students(
+            course=course, section=scope.section
+        ).count()
+    else:
+        context["items"] = _student_items(user=request.user, session=session)
+        context["students_count"] = 0
     return render(request, "courseware/session_detail.html", context)
 
 

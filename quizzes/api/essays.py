@@ -12,7 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, error_responses, paginated_response
+from core.api import SECTION_PARAMETER, Pagination, error_responses, paginated_response
+from courseware.selectors.students import student_scope
 from quizzes import selectors, services
 from quizzes.api.serializers import (
     ATTEMPT_PARAMETER,
@@ -64,7 +65,7 @@ class EssayQueueApi(APIView):
         summary="Essays to mark",
         description="Staff only: essays of submitted attempts still waiting for a mark, "
         "oldest submission first.",
-        parameters=[QUIZ_PARAMETER],
+        parameters=[QUIZ_PARAMETER, SECTION_PARAMETER],
         responses={
             200: OutputSerializer(many=True),
             **error_responses(401, 403, 404, e403=E403_STUDENT),
@@ -72,8 +73,15 @@ class EssayQueueApi(APIView):
     )
     def get(self, request: Request, quiz_id: int) -> Response:
         quiz, _role = selectors.quiz_get_for_staff(user=request.user, quiz_id=quiz_id)
+        scope = student_scope(
+            user=request.user,
+            course=quiz.session.course,
+            section=request.query_params.get("section", ""),
+        )
         return paginated_response(
-            queryset=selectors.essay_marking_queue(course=quiz.session.course, quiz=quiz),
+            queryset=selectors.essay_marking_queue(
+                course=quiz.session.course, quiz=quiz, scope=scope
+            ),
             serializer_class=self.OutputSerializer,
             request=request,
             view=self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -12,8 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import error_responses
+from core.api import SECTION_PARAMETER, error_responses
 from core.csv import TableCSVRenderer
+from courseware.selectors.students import student_scope
 from quizzes import reports, selectors
 from quizzes.api.serializers import (
     E403_STUDENT,
@@ -57,6 +59,7 @@ class QuizResultsApi(APIView):
         ),
         parameters=[
             QUIZ_PARAMETER,
+            SECTION_PARAMETER,
             OpenApiParameter(
                 "format",
                 OpenApiTypes.STR,
@@ -73,14 +76,20 @@ class QuizResultsApi(APIView):
     )
     def get(self, request: Request, quiz_id: int) -> Response:
         quiz, _role = selectors.quiz_get_for_staff(user=request.user, quiz_id=quiz_id)
-        table = selectors.quiz_results(quiz=quiz)
+        scope = student_scope(
+            user=request.user,
+            course=quiz.session.course,
+            section=request.query_params.get("section", ""),
+        )
+        table = selectors.quiz_results(quiz=quiz, scope=scope)
         data = {
             "columns": table.columns,
             "rows": [dict(zip(table.columns, row, strict=True)) for row in table.rows],
         }
         response = Response(self.OutputSerializer(data).data)
         if getattr(request.accepted_renderer, "format", None) == "csv":
-            filename = f"{quiz.session.course.code}-quiz-{quiz.pk}-results.csv"
+            suffix = f"-section-{slugify(scope.section)}" if scope.section else ""
+            filename = f"{quiz.session.course.code}-quiz-{quiz.pk}-results{suffix}.csv"
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
@@ -168,6 +177,7 @@ class QuizStatisticsApi(APIView):
         ),
         parameters=[
             QUIZ_PARAMETER,
+            SECTION_PARAMETER,
             OpenApiParameter(
                 "attempts",
                 OpenApiTypes.STR,
@@ -187,8 +197,13 @@ class QuizStatisticsApi(APIView):
         quiz, _role = selectors.quiz_get_for_staff(user=request.user, quiz_id=quiz_id)
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
+        scope = student_scope(
+            user=request.user,
+            course=quiz.session.course,
+            section=request.query_params.get("section", ""),
+        )
         report = selectors.quiz_statistics(
-            quiz=quiz, attempts=filters.validated_data.get("attempts", "first")
+            quiz=quiz, attempts=filters.validated_data.get("attempts", "first"), scope=scope
         )
         question_ids = dict(quiz.slots.values_list("position", "question_id"))
         data = {
@@ -204,6 +219,6 @@ class QuizStatisticsApi(APIView):
                 }
                 for stat in report.questions
             ],
-            "histogram": reports.grade_histogram(selectors.quiz_results(quiz=quiz)),
+            "histogram": reports.grade_histogram(selectors.quiz_results(quiz=quiz, scope=scope)),
         }
         return Response(self.OutputSerializer(data).data)
