@@ -32,6 +32,7 @@ from courseware.forms import (
 )
 from courseware.models import Course, HomeworkTask, Membership, Session
 from courseware.permissions import is_instructor
+from courseware.selectors.offerings import can_create_courses
 
 PREVIEW_SLIDES = 3
 
@@ -58,7 +59,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "courseware/home.html",
-        {"memberships": memberships, "is_student": is_student, "upcoming": upcoming},
+        {
+            "memberships": memberships,
+            "is_student": is_student,
+            "upcoming": upcoming,
+            "can_create_courses": can_create_courses(user=request.user),
+        },
     )
 
 

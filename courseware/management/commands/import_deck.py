@@ -81,8 +81,7 @@ def _course(code: str, *, term: str | None, create: bool, title: str | None) -> 
         if not create:
             offering = f"{code} in term {term!r}" if term else code
             raise CommandError(
-                f"Course {offering} does not exist: create it in the admin or pass "
-                "--create-course"
+                f"Course {offering} does not exist: create it in the admin or pass --create-course"
             ) from exc
     except ApplicationError as exc:
         raise CommandError(exc.message) from exc
