@@ -4,4 +4,5 @@ urlpatterns = [
     path("", include("courseware.api_urls")),
     path("", include("labs.api_urls")),
     path("", include("quizzes.api_urls")),
+    path("", include("offerings.api_urls")),
 ]

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "courseware",
     "quizzes",
     "labs",
+    # Above quizzes and labs: copies an offering into a new term (docs/courses.md).
+    "offerings",
     # Above the apps: composes the demo course from each of them (`load_demo`).
     "demo",
 ]

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.text import slugify
@@ -49,6 +50,10 @@ class Course(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.code}{f' ({self.term})' if self.term else ''} {self.title}"
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The course must end on or after its start date."})
 
 
 class Membership(BaseModel):

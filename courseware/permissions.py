@@ -53,11 +53,16 @@ def course_role(*, user: Actor, course) -> str | None:
     if not user.is_authenticated:
         return None
     # An unenrolled member (is_active=False) keeps their work but has no role: no access.
-    return (
+    role = (
         Membership.objects.filter(course=course, user=user, is_active=True)
         .values_list("role", flat=True)
         .first()
     )
+    # A draft offering is being prepared: its students do not see it yet ("not found", as for
+    # any course that is not theirs), only its teaching staff do.
+    if role is not None and course.state == course.State.DRAFT and not is_staff_role(role):
+        return None
+    return role
 
 
 def require_member(*, user: Actor, course) -> str:

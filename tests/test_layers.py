@@ -1,6 +1,6 @@
 """The import rules that keep the layers apart, checked on every module's source with `ast`.
 
-    core  <-  accounts  <-  courseware  <-  {quizzes, labs}  <-  gradebook  <-  {lti, demo, config}
+  core <- accounts <- courseware <- {quizzes, labs} <- {gradebook, offerings} <- {lti, demo, config}
 
 A module may import its own app and any app on a lower layer, never one beside it or above it.
 An app's entry points (views, API, URLs, admin) are leaves: only `config` (which wires the URLs)
@@ -25,6 +25,8 @@ LAYERS = {
     "quizzes": 3,
     "labs": 3,
     "gradebook": 4,
+    # Copies an offering: orchestrates courseware, quizzes and labs, each copying its own.
+    "offerings": 4,
     "lti": 5,
     "demo": 5,
     "config": 6,

@@ -26,8 +26,8 @@ from core.api import SECTION_PARAMETER, Pagination, error_responses, paginated_r
 from core.auth import client_ip, lockout_response, login_failures_reset
 from core.exceptions import ApplicationError
 from courseware import selectors, services
-from courseware.models import Membership
-from courseware.permissions import is_staff_role
+from courseware.models import Course, Membership
+from courseware.permissions import is_instructor, is_staff_role
 
 URL_NAMESPACE = "courseware_api"
 
@@ -106,6 +106,12 @@ class CourseDetailApi(APIView):
         term = serializers.CharField(help_text="Blank for a single run.")
         slug = serializers.CharField(help_text="What URLs name the offering by.")
         title = serializers.CharField()
+        state = serializers.ChoiceField(
+            choices=Course.State.choices,
+            help_text="draft: teaching staff only; archived: read-only.",
+        )
+        starts_on = serializers.DateField(allow_null=True)
+        ends_on = serializers.DateField(allow_null=True)
         role = serializers.ChoiceField(
             choices=Membership.Role.choices, help_text="Your role in the course."
         )
@@ -129,6 +135,9 @@ class CourseDetailApi(APIView):
             "term": course.term,
             "slug": course.slug,
             "title": course.title,
+            "state": course.state,
+            "starts_on": course.starts_on,
+            "ends_on": course.ends_on,
             "role": role,
             "session_count": selectors.session_list(course=course).count(),
         }

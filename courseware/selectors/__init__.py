@@ -109,6 +109,7 @@ def homework_upcoming(*, user) -> QuerySet[HomeworkTask]:
             session__course__memberships__user=user,
             session__course__memberships__role=Membership.Role.STUDENT,
         )
+        .exclude(session__course__state=Course.State.DRAFT)
         .exclude(completions__student=user)
         .select_related("session__course")
         .order_by(
@@ -187,7 +188,17 @@ def membership_list(*, user) -> QuerySet[Membership]:
     """The user's memberships (course + role), for the "My courses" page."""
     if not user.is_authenticated:
         return Membership.objects.none()
-    return Membership.objects.filter(user=user).select_related("course").order_by("course__code")
+    return (
+        _visible_memberships(Membership.objects.filter(user=user))
+        .select_related("course")
+        .order_by("course__code", "course__term")
+    )
+
+
+def _visible_memberships(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
+    """Leaves out the draft offerings a student is enrolled in: only their teaching staff see
+    a draft (the rule in `permissions.course_role`)."""
+    return memberships.exclude(role=Membership.Role.STUDENT, course__state=Course.State.DRAFT)
 
 
 def homework_done_counts(*, session: Session, section: str = "") -> dict[int, int]:
@@ -249,7 +260,7 @@ def membership_list_with_session_count(*, user) -> QuerySet[Membership]:
     if not user.is_authenticated:
         return Membership.objects.none()
     return (
-        Membership.objects.filter(user=user)
+        _visible_memberships(Membership.objects.filter(user=user))
         .select_related("course")
         .annotate(session_count=Count("course__sessions", distinct=True))
         .order_by("course__code")

@@ -33,6 +33,7 @@ from courseware.forms import (
 from courseware.models import Course, HomeworkTask, Membership, Session
 from courseware.permissions import is_instructor, is_staff_role
 from courseware.selectors import students
+from courseware.selectors.offerings import can_create_courses
 
 PREVIEW_SLIDES = 3
 
@@ -59,7 +60,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "courseware/home.html",
-        {"memberships": memberships, "is_student": is_student, "upcoming": upcoming},
+        {
+            "memberships": memberships,
+            "is_student": is_student,
+            "upcoming": upcoming,
+            "can_create_courses": can_create_courses(user=request.user),
+        },
     )
 
 
