@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "courseware",
     "quizzes",
     "labs",
+    # Above quizzes and labs: every student's results, totals and mastery (docs/gradebook.md).
+    "gradebook",
     # Above the apps: composes the demo course from each of them (`load_demo`).
     "demo",
 ]
