@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("labs/", include("labs.urls")),
     path("", include("quizzes.urls")),
+    path("", include("gradebook.urls")),
     path("", include("courseware.urls")),
 ]
 
