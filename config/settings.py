@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "labs",
     # Above quizzes and labs: copies an offering into a new term (docs/courses.md).
     "offerings",
+    # Above quizzes and labs: every student's results, totals and mastery (docs/gradebook.md).
+    "gradebook",
     # Above the apps: composes the demo course from each of them (`load_demo`).
     "demo",
 ]

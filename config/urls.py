@@ -12,6 +12,7 @@ urlpatterns = [
     path("labs/", include("labs.urls")),
     path("", include("quizzes.urls")),
     path("", include("offerings.urls")),
+    path("", include("gradebook.urls")),
     path("", include("courseware.urls")),
 ]
 

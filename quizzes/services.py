@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.events import grade_source_changed_on_commit
 from core.exceptions import ApplicationError, NotFoundError
 from courseware.models import Course, LearningObjective, Membership, Session
 from courseware.permissions import (
@@ -435,6 +436,10 @@ def quiz_update(*, actor: Actor, quiz: Quiz, data: Mapping[str, Any]) -> Quiz:
         setattr(quiz, key, value)
     _clean_save(quiz)
     _deadlines_refresh(quiz=quiz)
+    # Dates and the grading method decide every student's quiz grade in the gradebook.
+    grade_source_changed_on_commit(
+        source="quiz", source_id=quiz.pk, course_id=quiz.session.course_id
+    )
     return quiz
 
 
@@ -564,6 +569,8 @@ def quiz_override_set(
         raise ApplicationError("invalid_dates", "The close date must be after the open date.")
     _clean_save(override, validate_constraints=False)
     _deadlines_refresh(quiz=quiz, user=student)
+    # The student's due date (and so lateness) in the gradebook moves with the override.
+    grade_source_changed_on_commit(source="quiz", source_id=quiz.pk, user_id=student.pk)
     return override
 
 
@@ -573,6 +580,7 @@ def quiz_override_delete(*, actor: Actor, quiz: Quiz, student) -> bool:
     require_writable(actor=actor, course=quiz.session.course)
     deleted, _ = QuizOverride.objects.filter(quiz=quiz, user=student).delete()
     _deadlines_refresh(quiz=quiz, user=student)
+    grade_source_changed_on_commit(source="quiz", source_id=quiz.pk, user_id=student.pk)
     return deleted > 0
 
 
@@ -867,6 +875,10 @@ def _attempt_rescore(attempt: Attempt, questions: list[AttemptQuestion] | None =
             "score",
             "updated_at",
         ]
+    )
+    # Finished, auto-submitted, essay-marked or regraded: the gradebook recomputes.
+    grade_source_changed_on_commit(
+        source="quiz", source_id=attempt.quiz_id, user_id=attempt.user_id
     )
 
 

@@ -6,7 +6,8 @@ A module may import its own app and any app on a lower layer, never one beside i
 An app's entry points (views, API, URLs, admin) are leaves: only `config` (which wires the URLs)
 imports another app's (core's modules are shared infrastructure, not entry points), so a
 helper two apps share lives in `core` or in the lower app's services/selectors. The grading
-engine `labs/grading/` is plain Python: no Django, no app, only itself and third-party code.
+engines `labs/grading/` and `gradebook/engine/` are plain Python: no Django, no app, only
+themselves and third-party code.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ LAYERS = {
     "config": 6,
 }
 LEAF_MODULES = {"views", "api", "urls", "api_urls", "admin"}
-ENGINE = ("labs", "grading")
+ENGINES = (("labs", "grading"), ("gradebook", "engine"))
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,17 @@ class Violation:
         return f"{self.path}:{self.line} imports {self.imported}: {self.rule}"
 
 
-def _imported_names(tree: ast.AST, module: tuple[str, ...]) -> list[tuple[int, str]]:
+def _imported_names(
+    tree: ast.AST, module: tuple[str, ...], *, package: bool = False
+) -> list[tuple[int, str]]:
     names = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:  # relative: resolve against the importing package
-                base = module[: len(module) - node.level]
+                # In a package's __init__, `.` is the package itself, not its parent.
+                base = module[: len(module) - node.level + package]
                 target = ".".join([*base, node.module] if node.module else base)
             else:
                 target = node.module or ""
@@ -66,12 +70,13 @@ def _imported_names(tree: ast.AST, module: tuple[str, ...]) -> list[tuple[int, s
 def check_source(path: str, source: str) -> list[Violation]:
     """Every import in one module's source that breaks a rule; `path` is relative to ROOT."""
     parts = tuple(Path(path).with_suffix("").parts)
-    if parts[-1] == "__init__":
+    package = parts[-1] == "__init__"
+    if package:
         parts = parts[:-1]
     app = parts[0]
     found = []
     seen = set()
-    for line, name in _imported_names(ast.parse(source), parts):
+    for line, name in _imported_names(ast.parse(source), parts, package=package):
         rule = _broken_rule(parts, app, tuple(name.split(".")))
         if rule and (line, rule) not in seen:
             seen.add((line, rule))
@@ -81,9 +86,9 @@ def check_source(path: str, source: str) -> list[Violation]:
 
 def _broken_rule(module: tuple[str, ...], app: str, target: tuple[str, ...]) -> str | None:
     other = target[0]
-    if module[:2] == ENGINE:
-        if other == "django" or (other in LAYERS and target[:2] != ENGINE):
-            return "labs/grading/ is plain Python: it imports no Django and no app"
+    if module[:2] in ENGINES:
+        if other == "django" or (other in LAYERS and target[:2] != module[:2]):
+            return f"{'/'.join(module[:2])}/ is plain Python: it imports no Django and no app"
         return None
     if other not in LAYERS or other == app:
         return None
@@ -152,6 +157,12 @@ def test_it_sees_every_app():
         ("labs/services.py", "from courseware.selectors import course_students\n", None),
         ("labs/grading/engine.py", "from labs.grading.errors import GradingError\n", None),
         ("config/urls.py", "from labs import views\n", None),
+        ("gradebook/engine/totals.py", "from django.db import models\n", "gradebook/engine/ is"),
+        ("gradebook/engine/totals.py", "from gradebook.models import X\n", "plain Python"),
+        ("gradebook/engine/totals.py", "from labs.grading import metrics\n", "plain Python"),
+        ("gradebook/engine/__init__.py", "from .types import Item\n", None),
+        ("gradebook/engine/__init__.py", "from .. import models\n", "plain Python"),
+        ("gradebook/services.py", "from gradebook.engine import student_totals\n", None),
     ],
 )
 def test_the_checker_names_the_broken_rule(path, source, expected):

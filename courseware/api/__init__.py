@@ -27,7 +27,7 @@ from core.auth import client_ip, lockout_response, login_failures_reset
 from core.exceptions import ApplicationError
 from courseware import selectors, services
 from courseware.models import Course, Membership
-from courseware.permissions import is_instructor, is_staff_role
+from courseware.permissions import is_staff_role
 
 URL_NAMESPACE = "courseware_api"
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from core.actors import is_system
+from core.events import grade_source_changed_on_commit
 from core.exceptions import ApplicationError
 from courseware.decks import ParsedDeck, parse_deck
 from courseware.models import (
@@ -149,6 +150,9 @@ def homework_completion_set(*, actor: Actor, task: HomeworkTask, done: bool, stu
         HomeworkCompletion.objects.get_or_create(task=task, student=student)
     else:
         HomeworkCompletion.objects.filter(task=task, student=student).delete()
+    grade_source_changed_on_commit(
+        source="homework", source_id=task.pk, user_id=student.pk, course_id=task.session.course_id
+    )
     return done
 
 
@@ -159,6 +163,9 @@ def homework_due_set(*, actor: Actor, task: HomeworkTask, due_at: datetime | Non
     task.due_at = due_at
     task.full_clean(validate_constraints=False)
     task.save(update_fields=["due_at", "updated_at"])
+    grade_source_changed_on_commit(
+        source="homework", source_id=task.pk, course_id=task.session.course_id
+    )
     return task
 
 

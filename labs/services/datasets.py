@@ -12,6 +12,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
+from core.events import grade_source_changed_on_commit
 from core.exceptions import ApplicationError
 from courseware.permissions import Actor, require_instructor, require_staff, require_writable
 from labs.grading.errors import GradingError
@@ -20,6 +21,7 @@ from labs.selectors import dataset_active
 from labs.services.jobs import (
     GradingJob,
     JobOutcome,
+    announce_result,
     enqueue_regrade,
     grade_files,
     grading_job_run,
@@ -76,6 +78,10 @@ def lab_update(*, lab: Lab, actor: Actor, **fields) -> Lab:
         setattr(locked, name, value)
     locked.full_clean()
     locked.save()
+    # Dates and the metric decide every student's lab score in the gradebook.
+    grade_source_changed_on_commit(
+        source="lab", source_id=locked.pk, course_id=locked.session.course_id
+    )
     return locked
 
 
@@ -208,6 +214,8 @@ class _RegradeJob(GradingJob):
             updated = Submission.objects.filter(pk=self.job_id, regrade_token=self.token).update(
                 **fields
             )
+            if updated and outcome.error is None:
+                announce_result(self.job_id)
         if not updated:
             return "lost"
         return "re-graded" if outcome.error is None else "regrade failed"

@@ -28,6 +28,7 @@ from labs.selectors import dataset_active
 from labs.services.jobs import (
     GradingJob,
     JobOutcome,
+    announce_result,
     enqueue_grade,
     enqueue_regrade,
     grade_files,
@@ -99,6 +100,8 @@ def submission_finish(
     ).update(**fields)
     if updated and result is not None:
         _store_timings(submission_id, result.timings)
+    if updated:
+        announce_result(submission_id)
     return updated == 1
 
 
@@ -169,6 +172,8 @@ def submission_cancel(*, submission: Submission, actor: Actor) -> Submission:
         charged=False,
     )
     submission.refresh_from_db()
+    if updated:
+        announce_result(submission.pk)
     if not updated:
         raise ApplicationError(
             "not_cancellable",

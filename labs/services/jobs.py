@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from core.events import grade_source_changed_on_commit
 from labs.grading.errors import ErrorCode, GradingError
 from labs.models import HeldOutDataset, Submission
 
@@ -188,3 +189,12 @@ def grade_files(submission: Submission, dataset: HeldOutDataset, workdir: Path):
         limits=limits,
         workdir=workdir,
     )
+
+
+def announce_result(submission_id: int) -> None:
+    """A submission's result changed (scored, failed, cancelled, re-graded): whatever
+    depends on it (the gradebook) recomputes that student's lab score once this commits."""
+    lab_id, student_id = Submission.objects.values_list("lab_id", "student_id").get(
+        pk=submission_id
+    )
+    grade_source_changed_on_commit(source="lab", source_id=lab_id, user_id=student_id)

@@ -1,0 +1,62 @@
+"""Where grade events land: a quiz, lab or homework change (core.events) or a membership
+saved (enrolled, unenrolled, re-enrolled) refreshes just the students it names.
+
+A course whose gradebook nobody has opened yet is skipped: its first view computes it all.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from core.events import grade_source_changed
+from courseware.models import Course, HomeworkTask, Membership
+from gradebook import services
+from gradebook.models import GradebookSettings
+from labs.models import Lab
+from quizzes.models import Quiz
+
+
+def _course_id(source: str, source_id: int) -> int | None:
+    if source == "quiz":
+        query = Quiz.objects.filter(pk=source_id).values_list("session__course_id", flat=True)
+    elif source == "lab":
+        query = Lab.objects.filter(pk=source_id).values_list("session__course_id", flat=True)
+    elif source == "homework":
+        query = HomeworkTask.objects.filter(pk=source_id).values_list(
+            "session__course_id", flat=True
+        )
+    else:
+        query = Membership.objects.filter(pk=source_id).values_list("course_id", flat=True)
+    return query.first()
+
+
+def refresh_for_event(*, course_id: int | None, user_id: int | None, source: str, source_id: int):
+    course_id = course_id or _course_id(source, source_id)
+    if course_id is None or not GradebookSettings.objects.filter(course_id=course_id).exists():
+        return
+    course = Course.objects.get(pk=course_id)
+    with transaction.atomic():
+        structure_changed = services.gradebook_items_sync(course=course)
+        if structure_changed or user_id is None:
+            services.gradebook_course_refresh(course=course)
+        else:
+            services.gradebook_student_refresh(course=course, user_ids=[user_id])
+
+
+@receiver(grade_source_changed, dispatch_uid="gradebook.grade_source_changed")
+def on_grade_source_changed(sender, *, course_id, user_id, source, source_id, **kwargs) -> None:
+    refresh_for_event(course_id=course_id, user_id=user_id, source=source, source_id=source_id)
+
+
+@receiver(post_save, sender=Membership, dispatch_uid="gradebook.membership_saved")
+def on_membership_saved(sender, instance: Membership, **kwargs) -> None:
+    # Enrolment, unenrolment (is_active) and re-enrolment all save the membership, whichever
+    # service does it; refresh once the change is committed.
+    course_id, user_id, pk = instance.course_id, instance.user_id, instance.pk
+    transaction.on_commit(
+        lambda: refresh_for_event(
+            course_id=course_id, user_id=user_id, source="membership", source_id=pk
+        )
+    )
