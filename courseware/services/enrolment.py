@@ -15,7 +15,7 @@ from django.db import transaction
 from core.actors import is_system
 from core.exceptions import ApplicationError, PermissionDeniedError
 from courseware.models import Course, Membership
-from courseware.permissions import Actor, is_staff_role, require_instructor
+from courseware.permissions import Actor, is_staff_role, require_instructor, require_writable
 
 # No 0/O or 1/I: a code read off a projector or typed from a slide is not misread.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -61,6 +61,7 @@ def join_settings_update(
     with the code) and the section joiners are put in. Turning it on the first time makes a
     code."""
     require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     course.join_enabled = enabled
     course.join_email_domain = _clean_domain(email_domain)
     course.join_section = section.strip()
@@ -75,6 +76,7 @@ def join_settings_update(
 def join_code_rotate(*, actor: Actor, course: Course) -> str:
     """A new code; the old one stops working at once (people already enrolled stay)."""
     require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     course.join_code = _new_join_code()
     course.full_clean()
     course.save(update_fields=["join_code"])

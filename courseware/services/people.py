@@ -14,7 +14,7 @@ from accounts import selectors as account_selectors
 from accounts import services as account_services
 from core.exceptions import ApplicationError
 from courseware.models import Course, Membership
-from courseware.permissions import Actor, is_instructor, require_instructor
+from courseware.permissions import Actor, is_instructor, require_instructor, require_writable
 
 ROLE_LABELS = dict(Membership.Role.choices)
 SECTION_MAX = Membership._meta.get_field("section").max_length
@@ -82,6 +82,7 @@ def member_add(
     invitation to set its password. Adding an unenrolled member re-enrols them (with the
     role and section given). Returns the membership and whether an invitation was sent."""
     require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     role, section = _clean_role(role), _clean_section(section)
     user = account_selectors.user_by_email(email=email)
     invited = user is None
@@ -116,6 +117,7 @@ def member_update(
 ) -> Membership:
     """Change a member's role and/or section (None leaves it as it is)."""
     require_instructor(user=actor, course=membership.course)
+    require_writable(actor=actor, course=membership.course)
     if role is not None:
         role = _clean_role(role)
         if not is_instructor(role):
@@ -131,6 +133,7 @@ def member_unenrol(*, actor: Actor, membership: Membership) -> Membership:
     """Take away the member's access and hide them from lists, leaderboards and exports,
     keeping all their work. Unenrolling an unenrolled member changes nothing."""
     require_instructor(user=actor, course=membership.course)
+    require_writable(actor=actor, course=membership.course)
     if not membership.is_active:
         return membership
     _require_another_instructor(membership, doing="unenrolling them")
@@ -143,6 +146,7 @@ def member_reenrol(*, actor: Actor, membership: Membership) -> Membership:
     """Give an unenrolled member their access back, with their role, section and work as
     they were. Re-enrolling an active member changes nothing."""
     require_instructor(user=actor, course=membership.course)
+    require_writable(actor=actor, course=membership.course)
     if membership.is_active:
         return membership
     membership.is_active, membership.unenrolled_at = True, None
@@ -155,6 +159,7 @@ def member_invite_resend(*, actor: Actor, membership: Membership) -> None:
     Refused for someone who has set a password (they can log in or reset it) and for an
     unenrolled member (re-enrol them first)."""
     require_instructor(user=actor, course=membership.course)
+    require_writable(actor=actor, course=membership.course)
     if not membership.is_active:
         raise ApplicationError(
             "not_enrolled",

@@ -34,7 +34,7 @@ from accounts.models import Profile
 from core.actors import is_system
 from core.exceptions import ApplicationError
 from courseware.models import Course, Membership
-from courseware.permissions import Actor, require_instructor
+from courseware.permissions import Actor, require_instructor, require_writable
 from courseware.roster import RosterError, RosterRow, RowError, parse_roster
 
 User = get_user_model()
@@ -260,6 +260,7 @@ def roster_preview(*, actor: Actor, course: Course, data: bytes) -> RosterPlan:
     """What importing `data` would create, update and leave alone, and its row errors. Writes
     nothing."""
     require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     return _plan(actor=actor, course=course, data=data)
 
 
@@ -334,6 +335,7 @@ def _apply(*, actor: Actor, course: Course, change: RosterChange) -> None:
 def roster_import(*, actor: Actor, course: Course, data: bytes) -> RosterResult:
     """Apply a roster file; RosterInvalid (and nothing written) if any row has an error."""
     require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     # One import of a course at a time: the second sees the first's accounts.
     Course.objects.select_for_update().filter(pk=course.pk).first()
     plan = _plan(actor=actor, course=course, data=data)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -109,3 +110,49 @@ def test_the_api_refuses_a_write_with_course_archived(archived, session12, stude
     response = api.put(f"/api/v1/homework/{_first_task(session12).pk}/completion/")
     assert response.status_code == 409
     assert response.json()["code"] == "course_archived"
+
+
+def test_the_roster_and_enrolment_of_an_archived_course_are_frozen_too(
+    archived, instructor, student
+):
+    from courseware.services import enrolment, people, roster
+
+    membership = Membership.objects.get(course=archived, user=student)
+    attempts = [
+        lambda: people.member_add(actor=instructor, course=archived, email="new@example.edu"),
+        lambda: people.member_unenrol(actor=instructor, membership=membership),
+        lambda: people.member_update(actor=instructor, membership=membership, section="B"),
+        lambda: roster.roster_import(
+            actor=instructor, course=archived, data=b"email\nnew@example.edu\n"
+        ),
+        lambda: enrolment.join_code_rotate(actor=instructor, course=archived),
+    ]
+    before = (Membership.objects.count(), get_user_model().objects.count())
+
+    for attempt in attempts:
+        with pytest.raises(ApplicationError) as refused:
+            attempt()
+        assert refused.value.code == "course_archived"
+
+    assert (Membership.objects.count(), get_user_model().objects.count()) == before
+    membership.refresh_from_db()
+    assert membership.is_active and membership.section == ""
+
+
+def test_every_course_page_says_the_course_is_archived(client, archived, session12, student):
+    client.force_login(student)
+
+    for url in (
+        reverse("course-detail", args=[archived.slug]),
+        reverse("session-detail", args=[archived.slug, session12.number]),
+    ):
+        html = client.get(url).content.decode()
+        assert "data-archived" in html and "nothing can be changed" in html
+
+
+def test_a_published_course_page_carries_no_state_banner(client, course, session12, student):
+    client.force_login(student)
+
+    html = client.get(reverse("course-detail", args=[course.slug])).content.decode()
+
+    assert "data-archived" not in html and "data-draft" not in html
