@@ -270,6 +270,8 @@ SPECTACULAR_SETTINGS = {
         "AttemptStateEnum": "quizzes.models.Attempt.State",
         "AttemptQuestionStateEnum": "quizzes.models.AttemptQuestion.State",
         "MemberStatusEnum": "courseware.selectors.people.STATUS_CHOICES",
+        "GradeItemKindEnum": "gradebook.models.GradeItem.Kind",
+        "GradeHistoryFieldEnum": "gradebook.models.CellHistory.Field",
     },
 }
 

@@ -24,7 +24,7 @@ from accounts.models import Profile
 from core.actors import is_system
 from core.exceptions import ApplicationError, NotFoundError
 from courseware.models import Course, HomeworkTask, Membership, Session
-from courseware.permissions import Actor, require_instructor
+from courseware.permissions import Actor, require_instructor, require_writable
 from gradebook import engine, sources
 from gradebook.models import (
     CellHistory,
@@ -505,6 +505,7 @@ def cell_override_set(
     """Replace the computed score of one cell (None removes the override); the reason and
     the old → new value go into the cell's history."""
     require_instructor(user=actor, course=item.course)
+    require_writable(actor=actor, course=item.course)
     reason = _reason(reason)
     override = _points(override, what="override")
     cell = _cell_for(item=item, student=student)
@@ -521,6 +522,7 @@ def cell_excused_set(
 ) -> GradeCell:
     """Excuse a cell (EX: it drops out of every total) or take the excuse back."""
     require_instructor(user=actor, course=item.course)
+    require_writable(actor=actor, course=item.course)
     reason = _reason(reason)
     cell = _cell_for(item=item, student=student)
     _history(actor, cell, CellHistory.Field.EXCUSED, cell.excused, excused, reason)
@@ -536,6 +538,7 @@ def manual_score_set(
 ) -> GradeCell:
     """Enter a score on a manual item (participation, a paper exam)."""
     require_instructor(user=actor, course=item.course)
+    require_writable(actor=actor, course=item.course)
     if item.kind != Kind.MANUAL:
         raise ApplicationError(
             "not_manual",
@@ -573,6 +576,7 @@ def final_grade_override_set(
 ) -> FinalGradeOverride | None:
     """Override a student's final grade (None removes it); kept in the history."""
     require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     reason = _reason(reason)
     percent = _points(percent, what="final grade")
     if not Membership.objects.filter(
