@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("labs.api_urls")),
     path("", include("quizzes.api_urls")),
     path("", include("offerings.api_urls")),
+    path("", include("gradebook.mastery_api_urls")),
 ]

@@ -767,6 +767,7 @@ SETTINGS_FIELDS = (
     "mastery_weight",
     "mastery_n",
     "mastery_threshold",
+    "mastery_near_margin",
 )
 
 
