@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("quizzes.api_urls")),
     path("", include("offerings.api_urls")),
     path("", include("gradebook.api_urls")),
+    path("", include("gradebook.mastery_api_urls")),
 ]

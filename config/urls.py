@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("quizzes.urls")),
     path("", include("offerings.urls")),
     path("", include("gradebook.urls")),
+    path("", include("gradebook.mastery_urls")),
     path("", include("courseware.urls")),
 ]
 

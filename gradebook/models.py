@@ -11,7 +11,9 @@ from django.db import models
 from django.db.models import Q
 
 from core.models import BaseModel
-from courseware.models import Course, LearningObjective
+from courseware.models import Course, HomeworkTask, LearningObjective
+from labs.models import Lab
+from quizzes.models import Quiz
 
 DEFAULT_LETTER_CUTOFFS = [
     ["A", 90.0],
@@ -61,6 +63,14 @@ class GradebookSettings(BaseModel):
     mastery_threshold = models.FloatField(
         default=0.7, validators=[MinValueValidator(0), MaxValueValidator(1)]
     )
+    # "near": a mastery score within this margin below the threshold.
+    mastery_near_margin = models.FloatField(
+        default=0.1, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    # When the stored mastery was last computed for every student, and with which settings
+    # (gradebook.mastery.settings_key): a view recomputes once when either is stale.
+    mastery_computed_at = models.DateTimeField(null=True, blank=True)
+    mastery_key = models.CharField(max_length=100, blank=True)
     # When the stored totals next go stale because a due date or a lab's close passes
     # (missing work becomes 0, a lab's private part counts): the next view refreshes then.
     next_refresh_at = models.DateTimeField(null=True, blank=True)
@@ -260,9 +270,56 @@ class StudentTotals(BaseModel):
         ]
 
 
+class ObjectiveLink(BaseModel):
+    """A lab or a homework task tagged with a learning objective (quiz questions carry their
+    own tags, `Question.objectives`). Exactly one of `lab` and `homework_task` is set."""
+
+    objective = models.ForeignKey(
+        LearningObjective, on_delete=models.CASCADE, related_name="gradebook_links"
+    )
+    lab = models.ForeignKey(
+        Lab, null=True, blank=True, on_delete=models.CASCADE, related_name="objective_links"
+    )
+    homework_task = models.ForeignKey(
+        HomeworkTask,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="objective_links",
+    )
+
+    class Meta:
+        ordering = ["objective", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lab__isnull=False, homework_task__isnull=True)
+                | Q(lab__isnull=True, homework_task__isnull=False),
+                name="objective_link_lab_or_task",
+            ),
+            models.UniqueConstraint(
+                fields=["objective", "lab"],
+                condition=Q(lab__isnull=False),
+                name="objective_link_unique_lab",
+            ),
+            models.UniqueConstraint(
+                fields=["objective", "homework_task"],
+                condition=Q(homework_task__isnull=False),
+                name="objective_link_unique_task",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lab or self.homework_task} → {self.objective}"
+
+
 class ObjectiveEvidence(BaseModel):
     """One piece of evidence towards a learning objective: a fraction in 0..1 from a tagged
     quiz question's attempt, a tagged lab or a tagged homework task."""
+
+    class Kind(models.TextChoices):
+        QUIZ = "quiz", "Quiz attempt"
+        LAB = "lab", "Lab"
+        HOMEWORK = "homework", "Homework task"
 
     objective = models.ForeignKey(
         LearningObjective, on_delete=models.CASCADE, related_name="evidence"
@@ -270,10 +327,17 @@ class ObjectiveEvidence(BaseModel):
     student = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    kind = models.CharField(max_length=20)
+    # The attempt (quiz), lab or homework task id.
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     source_id = models.PositiveBigIntegerField()
+    # Quiz evidence: the quiz, so a student's view shows it only while its marks are shown.
+    quiz = models.ForeignKey(
+        Quiz, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     label = models.CharField(max_length=255, blank=True)
     score = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    # A lab's public part before it closes.
+    provisional = models.BooleanField(default=False)
     observed_at = models.DateTimeField()
 
     class Meta:
@@ -284,3 +348,34 @@ class ObjectiveEvidence(BaseModel):
                 name="objective_evidence_unique",
             )
         ]
+        indexes = [models.Index(fields=["student", "objective"])]
+
+
+class ObjectiveMastery(BaseModel):
+    """One student's stored mastery of one objective (only where there is evidence), from
+    the course's method over the evidence, oldest first."""
+
+    class Level(models.TextChoices):
+        MASTERED = "mastered", "Mastered"
+        NEAR = "near", "Near"
+        NOT_YET = "not_yet", "Not yet"
+        NO_EVIDENCE = "no_evidence", "No evidence"
+
+    objective = models.ForeignKey(
+        LearningObjective, on_delete=models.CASCADE, related_name="mastery"
+    )
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    score = models.FloatField(null=True, blank=True)
+    level = models.CharField(max_length=12, choices=Level.choices)
+    evidence_count = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["objective", "student"], name="objective_mastery_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["student", "objective"])]

@@ -7,15 +7,15 @@ A course whose gradebook nobody has opened yet is skipped: its first view comput
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 
 from core.events import grade_source_changed
-from courseware.models import Course, HomeworkTask, Membership
-from gradebook import services
-from gradebook.models import GradebookSettings
+from courseware.models import Course, HomeworkTask, LearningObjective, Membership
+from gradebook import mastery, services
+from gradebook.models import GradebookSettings, GradeItem
 from labs.models import Lab
-from quizzes.models import Quiz
+from quizzes.models import Question, Quiz
 
 
 def _course_id(source: str, source_id: int) -> int | None:
@@ -43,6 +43,10 @@ def refresh_for_event(*, course_id: int | None, user_id: int | None, source: str
             services.gradebook_course_refresh(course=course)
         else:
             services.gradebook_student_refresh(course=course, user_ids=[user_id])
+        # Mastery reads the same sources: the same students' evidence follows.
+        mastery.mastery_refresh_if_started(
+            course=course, user_ids=None if user_id is None else [user_id]
+        )
 
 
 @receiver(grade_source_changed, dispatch_uid="gradebook.grade_source_changed")
@@ -60,3 +64,21 @@ def on_membership_saved(sender, instance: Membership, **kwargs) -> None:
             course_id=course_id, user_id=user_id, source="membership", source_id=pk
         )
     )
+
+
+@receiver(m2m_changed, sender=Question.objectives.through, dispatch_uid="gradebook.tags")
+def on_question_tags_changed(sender, instance, action: str, **kwargs) -> None:
+    # A question tagged or untagged changes the evidence of everyone who answered it.
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if isinstance(instance, Question):
+        mastery.mastery_mark_stale(course_id=instance.course_id)
+    elif isinstance(instance, LearningObjective):
+        mastery.mastery_mark_stale(course_id=instance.session.course_id)
+
+
+@receiver(post_save, sender=GradeItem, dispatch_uid="gradebook.lab_item_saved")
+def on_lab_item_saved(sender, instance: GradeItem, **kwargs) -> None:
+    # A lab's floor, target or points change the fraction its evidence is worth.
+    if instance.kind == GradeItem.Kind.LAB:
+        mastery.mastery_mark_stale(course_id=instance.course_id)

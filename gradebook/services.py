@@ -771,6 +771,7 @@ SETTINGS_FIELDS = (
     "mastery_weight",
     "mastery_n",
     "mastery_threshold",
+    "mastery_near_margin",
 )
 
 

@@ -137,3 +137,12 @@ def test_swagger_ui_loads_its_assets_locally(db):
     for asset in (a for a in assets if a != settings_script):
         assert asset.startswith("/static/"), asset
         assert finders.find(asset.removeprefix("/static/").split("?")[0]), asset
+
+
+def test_the_schema_documents_the_mastery_endpoint(schema):
+    operation = schema["paths"]["/api/v1/courses/{code}/mastery/"]["get"]
+    assert operation["operationId"] == "mastery_retrieve"
+    assert {p["name"] for p in operation["parameters"]} >= {"code", "section"}
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    mastery = schema["components"]["schemas"][body.rsplit("/", 1)[1]]
+    assert set(mastery["properties"]) == {"course", "settings", "objectives", "rows"}
