@@ -589,3 +589,19 @@ def test_token_revoke(client, student):
 def test_token_bad_action_is_400(client, student):
     client.force_login(student)
     assert client.post(reverse("account-token"), {"action": "steal"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("role", "labels"),
+    [("student", ["My grades", "My objectives"]), ("instructor", ["Gradebook", "Mastery"])],
+)
+def test_the_course_page_links_grades_and_objectives(client, course, role, labels):
+    from tests.factories import MembershipFactory
+
+    user = MembershipFactory(course=course, role=role).user
+    client.force_login(user)
+
+    html = client.get(reverse("course-detail", args=[course.slug])).content.decode()
+
+    assert f'href="{reverse("gradebook", args=[course.slug])}">{labels[0]}<' in html
+    assert f'href="{reverse("gradebook-objectives", args=[course.slug])}">{labels[1]}<' in html
