@@ -204,3 +204,29 @@ def test_the_moodle_export_has_moodle_columns(client, course, gradebook, instruc
     ]
     assert rows[1][:4] == [student.first_name, student.last_name, "", student.email]
     assert rows[1][4:] == ["" for _ in items]
+
+
+def test_the_grid_shows_a_late_cells_deduction(client, course, gradebook, instructor, student):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gradebook.models import GradeCell
+
+    due = timezone.now() - timedelta(days=5)
+    category = services.grade_category_save(
+        actor=instructor, course=course, name="Essays", late_deduct_percent=10.0
+    )
+    item = services.manual_item_create(
+        actor=instructor, course=course, title="Essay", points_possible=10, category=category,
+        due_at=due,
+    )  # fmt: skip
+    services.manual_score_set(actor=instructor, item=item, student=student, score=8.0)
+    GradeCell.objects.filter(item=item, student=student).update(
+        submitted_at=due + timedelta(days=1, hours=2)
+    )  # 2 started days late: 2 x 10 % x 10 = 2 points
+    services.gradebook_student_refresh(course=course, user_ids=[student.pk])
+    client.force_login(instructor)
+    content = client.get(url(course)).content.decode()
+    assert '>6</a> <small class="late-deduction" title="Late: 2 points deducted' in content
+    assert "(\u22122 late)</small>" in content  # a real minus sign
