@@ -230,3 +230,29 @@ def test_the_grid_shows_a_late_cells_deduction(client, course, gradebook, instru
     content = client.get(url(course)).content.decode()
     assert '>6</a> <small class="late-deduction" title="Late: 2 points deducted' in content
     assert "(\u22122 late)</small>" in content  # a real minus sign
+
+
+def test_the_grid_escapes_names_and_marks_excused_and_overridden_cells(
+    client, course, gradebook, instructor, student
+):
+    student.first_name, student.last_name = "<script>alert(1)</script>", "O'Neil"
+    student.save()
+    Membership.objects.filter(user=student).update(section="<b>Tue</b>")
+    quiz, lab = GradeItem.objects.get(kind="quiz"), GradeItem.objects.get(kind="lab")
+    services.cell_excused_set(
+        actor=instructor, item=quiz, student=student, excused=True, reason="ill"
+    )
+    services.cell_override_set(
+        actor=instructor, item=lab, student=student, override=7.5, reason="x"
+    )
+    client.force_login(instructor)
+    content = client.get(url(course)).content.decode()
+    assert "<script>alert(1)" not in content and "&lt;script&gt;alert(1)" in content
+    assert "O&#x27;Neil" in content and "<small>&lt;b&gt;Tue&lt;/b&gt;</small>" in content
+    cell_url = url(course, "gradebook-cell", item_id=quiz.pk, student_id=student.pk)
+    assert f'hx-get="{cell_url}" hx-target="#cell-detail">EX</a>' in content
+    lab_url = url(course, "gradebook-cell", item_id=lab.pk, student_id=student.pk)
+    assert (
+        f'hx-get="{lab_url}" hx-target="#cell-detail">7.50</a><sup title="Overridden">*</sup>'
+        in (content)
+    )
