@@ -256,3 +256,21 @@ def test_the_grid_escapes_names_and_marks_excused_and_overridden_cells(
         f'hx-get="{lab_url}" hx-target="#cell-detail">7.50</a><sup title="Overridden">*</sup>'
         in (content)
     )
+
+
+def test_the_moodle_export_leaves_an_excused_cell_blank(
+    client, course, gradebook, instructor, student
+):
+    # Moodle's CSV import reads a blank cell as "no grade" and rejects text such as EX.
+    item = services.manual_item_create(
+        actor=instructor, course=course, title="Exam", points_possible=10
+    )
+    services.manual_score_set(actor=instructor, item=item, student=student, score=8.0)
+    client.force_login(instructor)
+    rows = _rows(client.get(url(course, "gradebook-export", fmt="moodle")))
+    assert dict(zip(rows[0], rows[1], strict=True))["Exam"] == "8.00"
+    services.cell_excused_set(
+        actor=instructor, item=item, student=student, excused=True, reason="x"
+    )
+    rows = _rows(client.get(url(course, "gradebook-export", fmt="moodle")))
+    assert dict(zip(rows[0], rows[1], strict=True))["Exam"] == ""
