@@ -23,6 +23,7 @@ from courseware.services import (
     membership_set,
     session_import_deck,
 )
+from gradebook.demo import demo_gradebook_load
 from labs.demo import demo_lab_load
 from quizzes.demo import demo_quiz_load
 
@@ -92,4 +93,5 @@ def demo_load() -> list[DemoLogin]:
         for task in tasks[:done_count]:
             homework_completion_set(actor=SYSTEM, task=task, student=student, done=True)
     demo_lab_load(course=course, session=session)
+    demo_gradebook_load(course=course)
     return logins

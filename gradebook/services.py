@@ -631,10 +631,12 @@ def grade_item_update(*, actor: Actor, item: GradeItem, **fields) -> GradeItem:
         raise ApplicationError("invalid", f"Unknown item field {sorted(unknown)[0]!r}.")
     if "category" in fields and fields["category"].course_id != item.course_id:
         raise NotFoundError("No such category in this course.")
+    # Only a real change of points pins them: saving the form unchanged keeps a synced item
+    # following its quiz's marks.
+    if "points_possible" in fields and fields["points_possible"] != item.points_possible:
+        item.points_set = True
     for name, value in fields.items():
         setattr(item, name, value)
-    if "points_possible" in fields:
-        item.points_set = True
     if item.kind == Kind.LAB and item.lab_target <= item.lab_floor:
         raise ApplicationError(
             "invalid_lab_mapping",
@@ -785,9 +787,17 @@ def gradebook_settings_update(*, actor: Actor, course: Course, **fields) -> Grad
     for name, value in fields.items():
         setattr(settings, name, value)
     try:
+        letters = [str(letter).strip() for letter, _cutoff in settings.letter_cutoffs]
         letter_scheme(settings)
     except (ValueError, TypeError) as error:
         raise ApplicationError("invalid_letter_scheme", str(error)) from error
+    if any(not letter or len(letter) > 8 for letter in letters) or len(set(letters)) != len(
+        letters
+    ):
+        raise ApplicationError(
+            "invalid_letter_scheme",
+            "Give each cut-off its own letter of 1 to 8 characters, e.g. 'A', 'B+', 'Pass'.",
+        )
     settings.full_clean()
     settings.save()
     gradebook_course_refresh(course=course)
@@ -819,10 +829,43 @@ def grade_category_save(
         raise ApplicationError("invalid", f"Unknown category field {sorted(unknown)[0]!r}.")
     if category is not None and category.course_id != course.pk:
         raise NotFoundError("No such category in this course.")
-    category = category or GradeCategory(course=course)
+    category = category or GradeCategory(
+        course=course, position=GradeCategory.objects.filter(course=course).count()
+    )
     for name, value in fields.items():
         setattr(category, name, value)
+    category.name = (category.name or "").strip()
+    taken = GradeCategory.objects.filter(course=course, name__iexact=category.name)
+    if category.pk is not None:
+        taken = taken.exclude(pk=category.pk)
+    if not category.name or taken.exists():
+        raise ApplicationError(
+            "invalid_category",
+            f"Give the category a name not used yet in {course.code}, e.g. 'Exams'.",
+        )
     category.full_clean()
     category.save()
     gradebook_course_refresh(course=course)
     return category
+
+
+@transaction.atomic
+def grade_category_delete(*, actor: Actor, category: GradeCategory) -> None:
+    """Delete an empty category; one that still holds items is refused (their grades would
+    have nowhere to count), and a course always keeps one category."""
+    course = category.course
+    require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
+    count = GradeItem.objects.filter(category=category).count()
+    if count:
+        raise ApplicationError(
+            "category_not_empty",
+            f"{category.name} still holds {count} item{'s' if count != 1 else ''}: move "
+            "them to another category first (Items, below), then delete it.",
+        )
+    if GradeCategory.objects.filter(course=course).count() <= 1:
+        raise ApplicationError(
+            "last_category", "A gradebook needs at least one category: add another first."
+        )
+    category.delete()
+    gradebook_course_refresh(course=course)

@@ -17,11 +17,15 @@ from courseware import selectors as courseware_selectors
 from courseware.permissions import is_instructor, is_staff_role
 from gradebook import exports, selectors, services
 from gradebook.forms import (
+    CategoryForm,
     GridQueryForm,
+    ItemForm,
     ManualItemForm,
     OverrideForm,
     ReleaseForm,
     ScoresImportForm,
+    SettingsForm,
+    cutoffs_text,
 )
 
 EXPORTS = {"canvas": exports.canvas_csv, "moodle": exports.moodle_csv, "plain": exports.plain_csv}
@@ -180,3 +184,102 @@ def export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
         f'attachment; filename="{grid.course.slug}-gradebook-{fmt}.csv"'
     )
     return response
+
+
+# --- settings and categories (instructors) ---------------------------------------------------
+
+
+@require_GET
+@login_required
+def setup(request: HttpRequest, code: str) -> HttpResponse:
+    data = selectors.gradebook_setup(user=request.user, code=code)
+    settings_form = SettingsForm(
+        initial={
+            "weighted": data.settings.weighted,
+            "letter_cutoffs": cutoffs_text(data.settings.letter_cutoffs),
+            "lab_choice": data.settings.lab_choice,
+            "homework_mode": data.settings.homework_mode,
+        }
+    )
+    return render(
+        request,
+        "gradebook/settings.html",
+        {"s": data, "course": data.course, "settings_form": settings_form},
+    )
+
+
+def _save(request: HttpRequest, form, write, done: str) -> None:
+    """Validate the form, run the write, flash what happened (access errors propagate)."""
+    if not form.is_valid():
+        messages.error(request, form_error_message(form))
+        return
+    try:
+        write(form)
+        messages.success(request, done)
+    except ApplicationError as error:
+        if error.denies_access:
+            raise
+        messages.error(request, error.message)
+
+
+@require_POST
+@login_required
+def settings_update(request: HttpRequest, code: str) -> HttpResponse:
+    course = courseware_selectors.course_get_for_instructor(user=request.user, code=code)
+    _save(
+        request,
+        SettingsForm(request.POST),
+        lambda f: services.gradebook_settings_update(
+            actor=request.user, course=course, **f.cleaned_data
+        ),
+        "Settings saved; every total is recomputed.",
+    )
+    return redirect("gradebook-setup", code=code)
+
+
+@require_POST
+@login_required
+def category_save(request: HttpRequest, code: str, category_id: int | None = None) -> HttpResponse:
+    course = courseware_selectors.course_get_for_instructor(user=request.user, code=code)
+    category = None
+    if category_id is not None:
+        category = selectors.grade_category_get_for_instructor(
+            user=request.user, code=code, category_id=category_id
+        )
+    _save(
+        request,
+        CategoryForm(request.POST),
+        lambda f: services.grade_category_save(
+            actor=request.user, course=course, category=category, **f.cleaned_data
+        ),
+        f"Saved the category {request.POST.get('name', '').strip()}.",
+    )
+    return redirect("gradebook-setup", code=code)
+
+
+@require_POST
+@login_required
+def category_delete(request: HttpRequest, code: str, category_id: int) -> HttpResponse:
+    category = selectors.grade_category_get_for_instructor(
+        user=request.user, code=code, category_id=category_id
+    )
+    _save(
+        request,
+        ReleaseForm(request.POST),  # no fields to read: the POST itself is the request
+        lambda _f: services.grade_category_delete(actor=request.user, category=category),
+        f"Deleted the category {category.name}.",
+    )
+    return redirect("gradebook-setup", code=code)
+
+
+@require_POST
+@login_required
+def item_update(request: HttpRequest, code: str, item_id: int) -> HttpResponse:
+    item = selectors.grade_item_get_for_instructor(user=request.user, code=code, item_id=item_id)
+    _save(
+        request,
+        ItemForm(request.POST, course=item.course),
+        lambda f: services.grade_item_update(actor=request.user, item=item, **f.changes(item)),
+        f"Saved {item.title}.",
+    )
+    return redirect("gradebook-setup", code=code)

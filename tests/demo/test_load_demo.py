@@ -87,3 +87,37 @@ def test_it_refuses_to_run_without_debug(settings):
     with pytest.raises(CommandError, match="only runs with DEBUG=1"):
         call_command("load_demo")
     assert not Session.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_gradebook_is_populated_and_a_reload_adds_no_history(demo_settings, capsys):
+    from gradebook.models import (
+        CellHistory,
+        GradebookSettings,
+        GradeCategory,
+        GradeCell,
+        GradeItem,
+        StudentTotals,
+    )
+
+    _load(capsys)
+    assert GradebookSettings.objects.get().weighted
+    weights = dict(GradeCategory.objects.values_list("name", "weight"))
+    assert weights == {"Homework": 20.0, "Quizzes": 30.0, "Labs": 40.0, "Other": 10.0}
+    kinds = set(GradeItem.objects.filter(released=True).values_list("kind", flat=True))
+    assert {"quiz", "lab", "homework", "manual"} <= kinds
+    lab = GradeItem.objects.get(kind="lab")
+    assert (lab.lab_floor, lab.lab_target) == (0.40, 0.80)
+    participation = GradeItem.objects.get(kind="manual", title="Participation")
+    scores = dict(participation.cells.values_list("student__username", "score"))
+    assert scores == {"alex.chen": 9.0, "sam.patel": 7.0, "riley.nguyen": 8.5}
+    override = GradeCell.objects.get(item__kind="quiz", override__isnull=False)
+    assert override.student.username == "riley.nguyen" and "on paper" in override.override_reason
+    assert StudentTotals.objects.filter(current_percent__isnull=False).count() == 3
+    history = CellHistory.objects.count()
+
+    _load(capsys)
+
+    assert CellHistory.objects.count() == history
+    assert GradeItem.objects.filter(title="Participation").count() == 1
+    assert GradeCategory.objects.count() == 4

@@ -204,3 +204,73 @@ def test_the_moodle_export_has_moodle_columns(client, course, gradebook, instruc
     ]
     assert rows[1][:4] == [student.first_name, student.last_name, "", student.email]
     assert rows[1][4:] == ["" for _ in items]
+
+
+def test_the_grid_shows_a_late_cells_deduction(client, course, gradebook, instructor, student):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gradebook.models import GradeCell
+
+    due = timezone.now() - timedelta(days=5)
+    category = services.grade_category_save(
+        actor=instructor, course=course, name="Essays", late_deduct_percent=10.0
+    )
+    item = services.manual_item_create(
+        actor=instructor, course=course, title="Essay", points_possible=10, category=category,
+        due_at=due,
+    )  # fmt: skip
+    services.manual_score_set(actor=instructor, item=item, student=student, score=8.0)
+    GradeCell.objects.filter(item=item, student=student).update(
+        submitted_at=due + timedelta(days=1, hours=2)
+    )  # 2 started days late: 2 x 10 % x 10 = 2 points
+    services.gradebook_student_refresh(course=course, user_ids=[student.pk])
+    client.force_login(instructor)
+    content = client.get(url(course)).content.decode()
+    assert '>6</a> <small class="late-deduction" title="Late: 2 points deducted' in content
+    assert "(\u22122 late)</small>" in content  # a real minus sign
+
+
+def test_the_grid_escapes_names_and_marks_excused_and_overridden_cells(
+    client, course, gradebook, instructor, student
+):
+    student.first_name, student.last_name = "<script>alert(1)</script>", "O'Neil"
+    student.save()
+    Membership.objects.filter(user=student).update(section="<b>Tue</b>")
+    quiz, lab = GradeItem.objects.get(kind="quiz"), GradeItem.objects.get(kind="lab")
+    services.cell_excused_set(
+        actor=instructor, item=quiz, student=student, excused=True, reason="ill"
+    )
+    services.cell_override_set(
+        actor=instructor, item=lab, student=student, override=7.5, reason="x"
+    )
+    client.force_login(instructor)
+    content = client.get(url(course)).content.decode()
+    assert "<script>alert(1)" not in content and "&lt;script&gt;alert(1)" in content
+    assert "O&#x27;Neil" in content and "<small>&lt;b&gt;Tue&lt;/b&gt;</small>" in content
+    cell_url = url(course, "gradebook-cell", item_id=quiz.pk, student_id=student.pk)
+    assert f'hx-get="{cell_url}" hx-target="#cell-detail">EX</a>' in content
+    lab_url = url(course, "gradebook-cell", item_id=lab.pk, student_id=student.pk)
+    assert (
+        f'hx-get="{lab_url}" hx-target="#cell-detail">7.50</a><sup title="Overridden">*</sup>'
+        in (content)
+    )
+
+
+def test_the_moodle_export_leaves_an_excused_cell_blank(
+    client, course, gradebook, instructor, student
+):
+    # Moodle's CSV import reads a blank cell as "no grade" and rejects text such as EX.
+    item = services.manual_item_create(
+        actor=instructor, course=course, title="Exam", points_possible=10
+    )
+    services.manual_score_set(actor=instructor, item=item, student=student, score=8.0)
+    client.force_login(instructor)
+    rows = _rows(client.get(url(course, "gradebook-export", fmt="moodle")))
+    assert dict(zip(rows[0], rows[1], strict=True))["Exam"] == "8.00"
+    services.cell_excused_set(
+        actor=instructor, item=item, student=student, excused=True, reason="x"
+    )
+    rows = _rows(client.get(url(course, "gradebook-export", fmt="moodle")))
+    assert dict(zip(rows[0], rows[1], strict=True))["Exam"] == ""
