@@ -626,6 +626,7 @@ def grade_item_update(*, actor: Actor, item: GradeItem, **fields) -> GradeItem:
     """Change an item (release it, its points, category, lab mapping); every student's
     totals follow."""
     require_instructor(user=actor, course=item.course)
+    require_writable(actor=actor, course=item.course)
     unknown = set(fields) - set(ITEM_FIELDS)
     if unknown:
         raise ApplicationError("invalid", f"Unknown item field {sorted(unknown)[0]!r}.")
@@ -659,6 +660,7 @@ def manual_item_create(
     due_at: datetime | None = None,
 ) -> GradeItem:
     require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     gradebook_settings_get(course=course)
     if category is not None and category.course_id != course.pk:
         raise NotFoundError("No such category in this course.")
@@ -712,6 +714,7 @@ def manual_scores_import(
     """Scores for a manual item from CSV with a `student` column (username, email or student
     id) and a `score` column (blank clears it, EX excuses). All rows or none."""
     require_instructor(user=actor, course=item.course)
+    require_writable(actor=actor, course=item.course)
     if item.kind != Kind.MANUAL:
         raise ApplicationError("not_manual", "Only manual items take imported scores.")
     reader = csv.DictReader(io.StringIO(source.lstrip("\ufeff")))
@@ -780,6 +783,7 @@ SETTINGS_FIELDS = (
 @transaction.atomic
 def gradebook_settings_update(*, actor: Actor, course: Course, **fields) -> GradebookSettings:
     require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     settings = gradebook_settings_get(course=course)
     unknown = set(fields) - set(SETTINGS_FIELDS)
     if unknown:
@@ -823,6 +827,7 @@ def grade_category_save(
 ) -> GradeCategory:
     """Create a category, or change one (weights, drops, late policy)."""
     require_instructor(user=actor, course=course)
+    require_writable(actor=actor, course=course)
     gradebook_settings_get(course=course)
     unknown = set(fields) - set(CATEGORY_FIELDS)
     if unknown:

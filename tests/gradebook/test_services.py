@@ -257,3 +257,31 @@ def test_a_late_quiz_extension_moves_the_due_date(gradebook, course, gb_quiz, st
     with events():
         quiz_override_set(actor=SYSTEM, quiz=gb_quiz, student=student, closes_at=later)
     assert cell(item_of("quiz", gb_quiz.pk), student).due_at == later
+
+
+def test_an_archived_course_refuses_every_gradebook_change(course, gradebook, instructor):
+    from core.exceptions import ApplicationError
+    from courseware.models import Course
+    from gradebook.models import GradeCategory, GradeItem
+
+    category = GradeCategory.objects.filter(course=course).first()
+    item = GradeItem.objects.filter(course=course).first()
+    Course.objects.filter(pk=course.pk).update(state=Course.State.ARCHIVED)
+    course.refresh_from_db()
+    changes = [
+        lambda: services.manual_item_create(
+            actor=instructor, course=course, title="Exam", points_possible=10
+        ),
+        lambda: services.grade_item_update(actor=instructor, item=item, points_possible=5),
+        lambda: services.gradebook_settings_update(actor=instructor, course=course, weighted=True),
+        lambda: services.grade_category_save(actor=instructor, course=course, name="Exams"),
+        lambda: services.grade_category_delete(actor=instructor, category=category),
+    ]
+    before = (GradeItem.objects.count(), GradeCategory.objects.count())
+
+    for change in changes:
+        with pytest.raises(ApplicationError) as refused:
+            change()
+        assert refused.value.code == "course_archived"
+
+    assert (GradeItem.objects.count(), GradeCategory.objects.count()) == before
