@@ -65,12 +65,13 @@ def _totals(row) -> str:
         final = f"{_percent(final_override.percent)}% {escape(final_override.letter)}{OVERRIDDEN}"
     else:
         final = f"{_percent(t.final_percent if t else None)}% {escape(t.final_letter if t else '')}"
-    return f"<td>{current}</td>\n        <td>{final}</td>"
+    return f'<td class="total-col">{current}</td>\n        <td class="total-col">{final}</td>'
 
 
 @register.simple_tag
 def gradebook_rows(grid) -> SafeString:
-    """Every student's row of the grid: name, one cell per item, current and final."""
+    """Every student's row of the grid: name, current and final totals (first, so they are in
+    view without scrolling), then one cell per item."""
     slug = grid.course.slug
     base = reverse("gradebook-cell", kwargs={"code": slug, "item_id": 0, "student_id": 0})
     base = escape(base[: -len("0/0/")])
@@ -82,6 +83,6 @@ def gradebook_rows(grid) -> SafeString:
         cells = "\n        ".join(_cell(c, base, student.pk) for c in row.cells)
         out.append(
             f'      <tr>\n        <th scope="row" class="sticky-col">{name}{section}</th>\n'
-            f"        {cells}\n        {_totals(row)}\n      </tr>"
+            f"        {_totals(row)}\n        {cells}\n      </tr>"
         )
     return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped or a number

@@ -92,7 +92,7 @@ def test_a_quiz_and_an_override_reach_the_students_grades(page, live_server, gra
     page.goto(grades_url)
     name = student.get_full_name() or student.username
     row = page.locator("#gradebook tbody tr", has_text=name)
-    current = row.locator("td:nth-last-child(2)")  # the Current column
+    current = row.locator("td.total-col").first  # the Current column, next to the name
     expect(current).to_contain_text("50.0%")
     row.locator(f"td a[hx-get$='/cells/{item.pk}/{student.pk}/']").click()
     detail = page.locator(".cell-detail")
@@ -113,3 +113,21 @@ def test_a_quiz_and_an_override_reach_the_students_grades(page, live_server, gra
     page.goto(grades_url)
     expect(_quiz_row(page)).to_contain_text("2 / 2")
     expect(page.locator("#current-total")).to_have_text("100.0%")
+
+
+def test_my_grades_fits_a_phone_with_every_column_readable(page, live_server, gradebook_course):
+    course, _quiz, _item, student, _instructor = gradebook_course
+    _log_in(page, live_server, student.username)
+    page.set_viewport_size({"width": 390, "height": 900})
+
+    page.goto(f"{live_server.url}/courses/{course.slug}/gradebook/")
+
+    row = _quiz_row(page)
+    expect(row).to_contain_text("Attention quiz")
+    for label in ("Category", "Score", "Status"):
+        cell = row.locator(f'td[data-label="{label}"]')
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 0.5, label
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    region = page.locator("#my-grades").locator("xpath=..")
+    assert region.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
