@@ -81,6 +81,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves collectstatic's hashed, compressed files before any other middleware runs (see
+    # "Production serving" below).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before anything reads a body: refuses one over REQUEST_MAX_BYTES from its Content-Length.
     "core.middleware.RequestSizeLimitMiddleware",
@@ -223,6 +226,27 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# --- Production serving: static files (WhiteNoise) and gunicorn (docs/deploy.md) -------------
+# Without DEBUG, `collectstatic` writes content-hashed, gzip/brotli-compressed copies and a
+# manifest; templates' {% static %} names the hashed file, so it can be cached forever. A page
+# rendered before `collectstatic` ran fails loudly (missing manifest entry) rather than linking
+# files that are not there. The test suite swaps in the plain storage (tests/conftest.py) and
+# tests/core/test_static_files.py runs collectstatic itself.
+if not DEBUG:
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+# WhiteNoise's own caching is kept: hashed files are "immutable" (cached for years), any
+# other file 60 s.
+# Behind HTTPS: plain-HTTP requests are redirected (the proxy should redirect first), except
+# the health checks, which a load balancer may call on plain HTTP inside the network. HSTS
+# covers the site's own subdomains; "preload" is inert until the domain's owner submits it.
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+# /readyz waits this long (seconds) for the broker before reporting it unreachable.
+READYZ_BROKER_TIMEOUT_S = env_int("READYZ_BROKER_TIMEOUT_S", 2, minimum=1)
+# --- end of production serving ---------------------------------------------------------------
 
 DECK_MAX_BYTES = env_int("DECK_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = DECK_MAX_BYTES + 1024 * 1024

@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 
 from courseware.models import Membership
 from tests.factories import (
@@ -17,6 +18,24 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_DECK = FIXTURES / "decks" / "session-12-transformers.md"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_without_collectstatic(tmp_path_factory):
+    """Without DEBUG (as the suite runs) production's manifest storage needs `collectstatic`
+    first; the suite does not run it for every page it renders, so {% static %} gets the plain
+    storage and WhiteNoise the source folders. tests/core/test_static_files.py runs
+    collectstatic and serves the hashed files itself."""
+    from django.conf import settings
+
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(
+        STORAGES={**settings.STORAGES, "staticfiles": plain},
+        WHITENOISE_USE_FINDERS=True,
+        # An empty one: WhiteNoise warns about a STATIC_ROOT that does not exist.
+        STATIC_ROOT=str(tmp_path_factory.mktemp("static-root")),
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)
