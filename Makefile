@@ -47,6 +47,8 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
+	@# Its last line names the source map: collectstatic's hashing fails on a missing reference.
+	cp node_modules/chart.js/dist/chart.umd.min.js.map $(VENDOR)/chart.umd.min.js.map
 	touch $@
 
 install: $(STAMP) assets
