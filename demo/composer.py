@@ -23,9 +23,9 @@ from courseware.services import (
     membership_set,
     session_import_deck,
 )
-from gradebook.demo import demo_gradebook_load
+from gradebook.demo import demo_gradebook_load, demo_mastery_load
 from labs.demo import demo_lab_load
-from quizzes.demo import demo_quiz_load
+from quizzes.demo import demo_attempts_load, demo_quiz_load
 
 DEMO_DIR = settings.BASE_DIR / "demo"
 COURSE_CODE = "ICTSS00120"
@@ -86,12 +86,15 @@ def demo_load() -> list[DemoLogin]:
     for task in tasks:
         if task.due_at is None:
             homework_due_set(actor=SYSTEM, task=task, due_at=due)
-    demo_quiz_load(course=course, session=session)
+    quiz = demo_quiz_load(course=course, session=session)
     # A little progress so the instructor's completion grid shows something.
     students = [User.objects.get(username=u) for u, *_, r in DEMO_USERS if r == "student"]
     for student, done_count in zip(students, (2, 1, 0), strict=True):
         for task in tasks[:done_count]:
             homework_completion_set(actor=SYSTEM, task=task, student=student, done=True)
+    # After the ticks, so each objective's latest evidence is the quiz (Riley has none).
+    demo_attempts_load(quiz=quiz)
     demo_lab_load(course=course, session=session)
     demo_gradebook_load(course=course)
+    demo_mastery_load(session=session)
     return logins

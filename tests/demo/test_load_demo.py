@@ -121,3 +121,62 @@ def test_the_demo_gradebook_is_populated_and_a_reload_adds_no_history(demo_setti
     assert CellHistory.objects.count() == history
     assert GradeItem.objects.filter(title="Participation").count() == 1
     assert GradeCategory.objects.count() == 4
+
+
+def _mastery_levels() -> dict[str, list[str]]:
+    """The instructor's mastery heatmap, as {student: [level per objective]}."""
+    from django.contrib.auth import get_user_model
+
+    from gradebook.mastery_selectors import mastery_heatmap
+
+    instructor = get_user_model().objects.get(username="jordan.hill")
+    heatmap = mastery_heatmap(user=instructor, code="ICTSS00120")
+    return {
+        row.student.username: [cell.level if cell else "no_evidence" for cell in row.cells]
+        for row in heatmap.rows
+    }
+
+
+@pytest.mark.django_db
+def test_the_demo_mastery_view_shows_two_students_at_different_levels(demo_settings, capsys):
+    from gradebook.models import ObjectiveLink, ObjectiveMastery
+    from quizzes.models import Attempt
+
+    _load(capsys)
+
+    finished = Attempt.objects.filter(state=Attempt.State.FINISHED)
+    assert sorted(finished.values_list("user__username", flat=True)) == ["alex.chen", "sam.patel"]
+    session = Session.objects.get(number=12)
+    tagged = ObjectiveLink.objects.filter(objective__session=session)
+    assert tagged.filter(lab__isnull=False).exists()
+    tasks = tagged.filter(homework_task__isnull=False).values("homework_task").distinct()
+    assert tasks.count() == 4
+    levels = _mastery_levels()
+    assert len(levels["alex.chen"]) == 4  # Session 12's LO1..LO4
+    assert set(levels["alex.chen"]) - {"no_evidence"}
+    assert set(levels["sam.patel"]) - {"no_evidence"}
+    assert levels["alex.chen"] != levels["sam.patel"]
+    assert set(levels["riley.nguyen"]) == {"no_evidence"}  # sat the quiz on paper
+    assert ObjectiveMastery.objects.exists()  # stored by the load, not only by the view
+
+
+@pytest.mark.django_db
+def test_reloading_the_demo_adds_no_attempts_links_or_mastery_changes(demo_settings, capsys):
+    from gradebook.models import CellHistory, ObjectiveEvidence, ObjectiveLink, ObjectiveMastery
+    from quizzes.models import Attempt
+
+    def snapshot():
+        return (
+            sorted(Attempt.objects.values_list("pk", "state", "score")),
+            sorted(ObjectiveLink.objects.values_list("pk", "objective", "lab", "homework_task")),
+            sorted(ObjectiveMastery.objects.values_list("pk", "level", "score", "computed_at")),
+            sorted(ObjectiveEvidence.objects.values_list("pk", "score")),
+            CellHistory.objects.count(),
+        )
+
+    _load(capsys)
+    first = snapshot()
+
+    _load(capsys)
+
+    assert snapshot() == first
