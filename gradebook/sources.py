@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from courseware.models import HomeworkCompletion, HomeworkTask
-from labs.models import Lab, Submission
+from labs.models import Lab, LabExtension, Submission
 from labs.rules import LabPhase, lab_phase
 from quizzes.grading import quiz_grade
 from quizzes.models import Attempt, Quiz, QuizOverride
@@ -88,22 +88,33 @@ def lab_results(
     *, items: list, student_ids: Iterable[int], choice: str, now: datetime, lab_points
 ) -> dict[Key, SourceResult]:
     """The primary metric of the chosen scored submission (best or last): on the private part
-    once the lab has closed, else on the public part and provisional (students never see a
-    private score early). `lab_points` maps the metric to points (the engine's)."""
+    once the lab has closed for everyone (its latest deadline extension ended too), else on
+    the public part and provisional (students never see a private score early). A student's
+    extension is their due date. `lab_points` maps the metric to points (the engine's)."""
     by_lab = {item.source_id: item for item in items}
     if not by_lab:
         return {}
+    students = list(student_ids)
     labs = {lab.pk: lab for lab in Lab.objects.filter(pk__in=by_lab)}
+    extensions: dict[Key, datetime] = {}
+    last_extension: dict[int, datetime] = {}
+    for e in LabExtension.objects.filter(lab_id__in=by_lab):
+        last_extension[e.lab_id] = max(e.closes_at, last_extension.get(e.lab_id, e.closes_at))
+        extensions[(e.lab_id, e.student_id)] = e.closes_at
+    closed = {
+        pk: lab_phase(lab, now, extended_until=last_extension.get(pk)) == LabPhase.CLOSED
+        for pk, lab in labs.items()
+    }
     chosen: dict[Key, tuple[Submission, float]] = {}
     for s in Submission.objects.filter(
         lab_id__in=by_lab,
-        student_id__in=list(student_ids),
+        student_id__in=students,
         status=Submission.Status.SCORED,
         is_reference=False,
     ).order_by("created_at", "pk"):
         lab = labs[s.lab_id]
-        closed = lab_phase(lab, now) == LabPhase.CLOSED
-        metric = _metric(s.metrics_private if closed else s.metrics_public, lab.primary_metric)
+        part = s.metrics_private if closed[s.lab_id] else s.metrics_public
+        metric = _metric(part, lab.primary_metric)
         if metric is None:
             continue
         key = (s.lab_id, s.student_id)
@@ -111,7 +122,7 @@ def lab_results(
             chosen[key] = (s, metric)
     results = {}
     for (lab_id, user_id), (submission, metric) in chosen.items():
-        item, lab = by_lab[lab_id], labs[lab_id]
+        item = by_lab[lab_id]
         points = lab_points(
             metric=metric,
             floor=item.lab_floor,
@@ -121,8 +132,13 @@ def lab_results(
         results[(item.pk, user_id)] = SourceResult(
             score=None if points is None else round(points, 7),
             submitted_at=submission.created_at,
-            provisional=lab_phase(lab, now) != LabPhase.CLOSED,
+            due_at=extensions.get((lab_id, user_id)),
+            provisional=not closed[lab_id],
         )
+    wanted = set(students)
+    for (lab_id, user_id), closes_at in extensions.items():
+        if user_id in wanted:
+            results.setdefault((by_lab[lab_id].pk, user_id), SourceResult(None, due_at=closes_at))
     return results
 
 

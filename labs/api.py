@@ -215,7 +215,10 @@ class LabDetailApi(APIView):
             **{f: getattr(lab, f) for f in ("daily_quota", "total_quota", "max_upload_bytes")},
             "grading_timeout_s": lab.grading_timeout_s,
             "session": lab.session,
-            "is_open": selectors.lab_is_open(lab=lab),
+            # A student's own deadline extension keeps the lab open for them.
+            "is_open": selectors.lab_is_open(
+                lab=lab, student=None if is_staff_role(role) else request.user
+            ),
             "submissions_url": _absolute(request, "lab-submissions", lab_id=lab.pk),
             "leaderboard_url": _absolute(request, "lab-leaderboard", lab_id=lab.pk),
         }

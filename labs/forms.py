@@ -170,3 +170,24 @@ class TryItForm(forms.Form):
         super().__init__(*args, **kwargs)
         if example:  # from the lab's own training data, so it fits whatever the lab classifies
             self.fields["text"].widget.attrs["placeholder"] = f"e.g. {example}"
+
+
+class LabExtensionForm(forms.Form):
+    """An instructor's deadline extension for one student (the dashboard and the per-student
+    page post it; the service checks the dates against the lab)."""
+
+    student = forms.IntegerField(min_value=1, error_messages={"required": "Choose a student."})
+    closes_at = forms.DateTimeField(
+        widget=_datetime_widget(),
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"],
+        label="Extended deadline",
+        error_messages={"required": "Give the student's new deadline."},
+    )
+    reason = forms.CharField(
+        max_length=500,
+        error_messages={"required": "Give a reason (e.g. medical certificate)."},
+    )
+    # Where to go afterwards: the per-student page or the dashboard (the default).
+    back = forms.ChoiceField(
+        choices=[("dashboard", "dashboard"), ("student", "student")], required=False
+    )

@@ -68,6 +68,37 @@ class Lab(BaseModel):
             raise ValidationError({"closes_at": "The lab must close after it opens."})
 
 
+class LabExtension(BaseModel):
+    """One student's later deadline for a lab (an instructor's decision, with the reason).
+
+    The student may submit until `closes_at` (the quota rules unchanged); the lab's private
+    scores stay hidden from every student until the last extension has ended."""
+
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="extensions")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lab_extensions"
+    )
+    closes_at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The instructor who set it (empty when a command did).",
+    )
+
+    class Meta:
+        ordering = ["lab", "closes_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["lab", "student"], name="lab_extension_unique_student")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lab} extension for {self.student} until {self.closes_at:%Y-%m-%d %H:%M}"
+
+
 class HeldOutDataset(BaseModel):
     class Format(models.TextChoices):
         CSV = "csv", "CSV"

@@ -6,7 +6,8 @@ import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from accounts.selectors import display_name_of
@@ -18,9 +19,14 @@ from courseware.permissions import (
     require_member,
     require_staff,
 )
-from courseware.selectors.students import StudentScope, everyone, student_scope
+from courseware.selectors.students import (
+    StudentScope,
+    active_student_ids,
+    everyone,
+    student_scope,
+)
 from labs import rules
-from labs.models import HeldOutDataset, Lab, Submission
+from labs.models import HeldOutDataset, Lab, LabExtension, Submission
 
 
 def lab_get(*, user, lab_id: int) -> tuple[Lab, str]:
@@ -145,14 +151,58 @@ def queue_position(*, submission: Submission) -> int | None:
 # --- lab API: open/closed, metric visibility, leaderboard ----------------------------------
 
 
-def lab_is_open(*, lab: Lab, now: datetime | None = None) -> bool:
-    """Whether submissions are taken now (between `opens_at` and `closes_at`, if set)."""
+def lab_extension_get(*, lab: Lab, student) -> LabExtension | None:
+    """The student's deadline extension for the lab, if any (None for anonymous users)."""
+    if student is None or getattr(student, "pk", None) is None:
+        return None
+    return LabExtension.objects.filter(lab=lab, student_id=student.pk).first()
+
+
+def lab_extension_list(*, lab: Lab) -> QuerySet:
+    """Every extension of the lab, for the staff pages (latest close last)."""
+    return LabExtension.objects.filter(lab=lab).select_related("student").order_by("closes_at")
+
+
+def lab_last_extension_close(*, lab: Lab) -> datetime | None:
+    """The latest extended close of the lab (None without extensions)."""
+    return LabExtension.objects.filter(lab=lab).aggregate(last=Max("closes_at"))["last"]
+
+
+def lab_closes_for(*, lab: Lab, student) -> datetime | None:
+    """When the lab closes for this student: their extension's close, else the lab's."""
+    extension = lab_extension_get(lab=lab, student=student)
+    return rules.effective_close(lab, extension.closes_at if extension else None)
+
+
+def lab_phase_for(*, lab: Lab, student, now: datetime | None = None) -> str:
+    """The lab's phase for one student (their extension counted): what decides whether
+    `submission_create` takes their upload and what their lab page says."""
+    extension = lab_extension_get(lab=lab, student=student)
+    extended_until = extension.closes_at if extension else None
+    return rules.lab_phase(lab, now, extended_until=extended_until).value
+
+
+def lab_is_open(*, lab: Lab, now: datetime | None = None, student=None) -> bool:
+    """Whether submissions are taken now (between `opens_at` and `closes_at`, if set); for
+    `student`, with their extension."""
+    if student is not None:
+        return lab_phase_for(lab=lab, student=student, now=now) == rules.LabPhase.OPEN
     return rules.lab_phase(lab, now) == rules.LabPhase.OPEN
 
 
 def lab_is_closed(*, lab: Lab, now: datetime | None = None) -> bool:
-    """Closed for good: the deadline passed. A lab without `closes_at` never closes."""
-    return rules.lab_phase(lab, now) == rules.LabPhase.CLOSED
+    """Closed for good, for everyone: the deadline and every student's extension have passed.
+    This is what reveals the private scores to students, so no student sees them while
+    another student may still submit. A lab without `closes_at` never closes."""
+    if rules.lab_phase(lab, now) != rules.LabPhase.CLOSED:
+        return False  # no query while the lab itself is open
+    last = lab_last_extension_close(lab=lab)
+    return rules.lab_phase(lab, now, extended_until=last) == rules.LabPhase.CLOSED
+
+
+def lab_closes_for_everyone(*, lab: Lab) -> datetime | None:
+    """When the private scores are revealed: the lab's close or its latest extension's."""
+    return rules.effective_close(lab, lab_last_extension_close(lab=lab))
 
 
 def submission_visible_metrics(
@@ -193,9 +243,10 @@ def leaderboard_part(
     closed = lab_is_closed(lab=lab, now=now)
     part = requested or ("private" if closed else "public")
     if part == "private" and not closed and not is_staff_role(role):
+        reveal = lab_closes_for_everyone(lab=lab)
         raise PermissionDeniedError(
-            "The private leaderboard is revealed when the lab closes"
-            + (f" at {lab.closes_at:%Y-%m-%d %H:%M %Z}." if lab.closes_at else ".")
+            "The private leaderboard is revealed when the lab closes for everyone"
+            + (f" at {reveal:%Y-%m-%d %H:%M %Z}." if reveal else ".")
         )
     return part
 
@@ -382,6 +433,14 @@ def lab_submitters(*, lab: Lab, scope: StudentScope | None = None) -> list:
         lab_submissions__lab=lab, lab_submissions__is_reference=False
     )
     return list(scope.filter(users, "pk").distinct().order_by("username"))
+
+
+def lab_students(*, lab: Lab, scope: StudentScope | None = None) -> list:
+    """The course's active students (in the staff member's scope), for the extension form."""
+    scope = scope or everyone(course=lab.session.course)
+    ids = active_student_ids(course=lab.session.course)
+    users = get_user_model().objects.filter(pk__in=ids)
+    return list(scope.filter(users, "pk").order_by("username"))
 
 
 def lab_error_codes(*, lab: Lab) -> list[str]:

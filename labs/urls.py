@@ -28,6 +28,12 @@ urlpatterns = [
     path("<int:lab_id>/dashboard/live/", views.dashboard_live, name="dashboard-live"),
     path("<int:lab_id>/results.csv", views.results_csv, name="results-csv"),
     path("<int:lab_id>/students/<int:user_id>/", views.student_detail, name="student-detail"),
+    path("<int:lab_id>/extensions/", views.extension_set, name="extension-set"),
+    path(
+        "<int:lab_id>/extensions/<int:user_id>/delete/",
+        views.extension_delete,
+        name="extension-delete",
+    ),
     path("<int:lab_id>/regrade/", views.lab_regrade, name="regrade"),
     path(
         "submissions/<int:submission_id>/cancel/",

@@ -47,6 +47,7 @@ from labs import selectors, services, uploads
 from labs.demo import TRAINING_CSV_NAME, baseline_progress, training_csv_path
 from labs.forms import (
     DatasetUploadForm,
+    LabExtensionForm,
     LabForm,
     LeaderboardForm,
     SubmissionFilterForm,
@@ -298,6 +299,11 @@ def _lab_context(request: HttpRequest, lab: Lab, role: str) -> dict[str, Any]:
         context["dataset"] = dataset
         context["submission_count"] = lab.submissions.count()
         return context
+    # A student's own deadline (an extension keeps the lab open for them alone).
+    context["phase"] = selectors.lab_phase_for(lab=lab, student=request.user, now=now)
+    context["my_closes_at"] = selectors.lab_closes_for(lab=lab, student=request.user)
+    context["extended"] = context["my_closes_at"] != lab.closes_at
+    context["closed_for_everyone"] = selectors.lab_is_closed(lab=lab, now=now)
     quota = selectors.quota_status(lab=lab, student=request.user, now=now)
     submissions = list(
         selectors.submission_list(lab=lab, user=request.user, role=role).select_related(
@@ -682,6 +688,8 @@ def dashboard(request: HttpRequest, lab_id: int) -> HttpResponse:
         "page": page,
         "cards": [_card(s, role, now=now) for s in page.object_list],
         "students": selectors.lab_submitters(lab=lab, scope=scope),
+        "extensions": list(selectors.lab_extension_list(lab=lab)),
+        "extension_students": selectors.lab_students(lab=lab, scope=scope),
         "error_codes": selectors.lab_error_codes(lab=lab),
         "statuses": Submission.Status.choices,
         "query": _query_without_page(request),
@@ -742,6 +750,7 @@ def student_detail(request: HttpRequest, lab_id: int, user_id: int) -> HttpRespo
         raise NotFoundError(f"No student {user_id} in this lab.")
     now = timezone.now()
     submissions = selectors.submission_filter(lab=lab, student_id=student.pk).select_related("lab")
+    extension = selectors.lab_extension_get(lab=lab, student=student)
     context = {
         "lab": lab,
         "course": lab.session.course,
@@ -750,8 +759,74 @@ def student_detail(request: HttpRequest, lab_id: int, user_id: int) -> HttpRespo
         "best_public": selectors.submission_best(lab=lab, student=student, part="public"),
         "best_private": selectors.submission_best(lab=lab, student=student, part="private"),
         "cards": [_card(s, role, now=now) for s in submissions],
+        "is_instructor": is_instructor(role),  # the extension form
+        "student_extensions": [extension] if extension else [],
     }
     return render(request, "labs/student_detail.html", context)
+
+
+def _extension_back(request: HttpRequest, lab: Lab, student_id: int | None) -> HttpResponse:
+    if student_id and request.POST.get("back") == "student":
+        return redirect("labs:student-detail", lab_id=lab.pk, user_id=student_id)
+    return redirect(reverse("labs:dashboard", args=[lab.pk]) + "#extensions")
+
+
+def _extension_student(user_id: int):
+    student = get_user_model().objects.filter(pk=user_id).first()
+    if student is None:
+        raise NotFoundError(f"No student {user_id}.")
+    return student
+
+
+@require_POST
+@login_required
+def extension_set(request: HttpRequest, lab_id: int) -> HttpResponse:
+    """Set (or replace) one student's deadline extension, from the dashboard or their page."""
+    lab = _instructor_lab(request, lab_id)
+    form = LabExtensionForm(request.POST)
+    student_id = form.data.get("student")
+    student_id = int(student_id) if str(student_id or "").isdigit() else None
+    try:
+        if not form.is_valid():
+            raise ApplicationError("invalid_input", _form_error_message(form))
+        student = _extension_student(form.cleaned_data["student"])
+        extension = services.lab_extension_set(
+            actor=request.user,
+            lab=lab,
+            student=student,
+            closes_at=form.cleaned_data["closes_at"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ApplicationError as exc:
+        if exc.denies_access:
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"{student.get_username()} may submit until "
+            f"{timezone.localtime(extension.closes_at):%a %d %b %Y, %H:%M}.",
+        )
+    return _extension_back(request, lab, student_id)
+
+
+@require_POST
+@login_required
+def extension_delete(request: HttpRequest, lab_id: int, user_id: int) -> HttpResponse:
+    lab = _instructor_lab(request, lab_id)
+    student = _extension_student(user_id)
+    try:
+        removed = services.lab_extension_delete(actor=request.user, lab=lab, student=student)
+    except ApplicationError as exc:
+        if exc.denies_access:
+            raise
+        messages.error(request, exc.message)
+    else:
+        if removed:
+            messages.success(request, f"Removed {student.get_username()}'s extension.")
+        else:
+            messages.info(request, f"{student.get_username()} had no extension.")
+    return _extension_back(request, lab, user_id)
 
 
 @require_POST

@@ -4,6 +4,7 @@
 - `grading`: the lifecycle (claim, heartbeat, grade, record, cancel) and the sweeper;
 - `datasets`: a lab's definition, its held-out dataset versions and re-grades;
 - `tryit`: "Try it" predictions;
+- `extensions`: per-student deadline extensions;
 - `jobs`: the grading-job harness the worker side of the three above runs through.
 
 The public names are re-exported here, so callers write `from labs import services` and
@@ -18,6 +19,7 @@ from labs.services.datasets import (
     lab_update,
     submission_regrade,
 )
+from labs.services.extensions import lab_extension_delete, lab_extension_set
 from labs.services.grading import (
     MAX_ATTEMPTS,
     SweepReport,
@@ -51,6 +53,8 @@ __all__ = [
     "SweepReport",
     "heldout_dataset_create",
     "lab_create",
+    "lab_extension_delete",
+    "lab_extension_set",
     "lab_regrade",
     "lab_update",
     "submission_cancel",

@@ -17,8 +17,8 @@ from courseware.models import Membership
 from courseware.permissions import Actor, require_instructor, require_student, require_writable
 from labs.grading.errors import ErrorCode, GradingError
 from labs.models import Lab, Submission
-from labs.rules import LabPhase, lab_phase
-from labs.selectors import dataset_active, quota_status
+from labs.rules import LabPhase, effective_close, lab_phase
+from labs.selectors import dataset_active, lab_extension_get, quota_status
 from labs.services.jobs import archive_suffix, enqueue_grade
 from labs.uploads import upload_too_large_error
 
@@ -34,17 +34,22 @@ def _sha256(fileobj) -> str:
     return digest.hexdigest()
 
 
-def _check_lab_open(lab: Lab) -> None:
-    phase = lab_phase(lab)
+def _check_lab_open(lab: Lab, student) -> None:
+    """Open for this student: their deadline extension, if any, keeps it open for them."""
+    extension = lab_extension_get(lab=lab, student=student)
+    extended_until = extension.closes_at if extension else None
+    phase = lab_phase(lab, extended_until=extended_until)
     if phase == LabPhase.UPCOMING:
         raise ApplicationError(
             "lab_not_open", f"This lab opens at {lab.opens_at:%Y-%m-%d %H:%M %Z}.", status_code=409
         )
     if phase == LabPhase.CLOSED:
+        closed_at = effective_close(lab, extended_until)
         raise ApplicationError(
             "lab_closed",
-            f"This lab closed at {lab.closes_at:%Y-%m-%d %H:%M %Z}; "
-            "submissions are no longer taken.",
+            f"This lab closed at {closed_at:%Y-%m-%d %H:%M %Z}"
+            + (" (your extended deadline)" if extension else "")
+            + "; submissions are no longer taken.",
             status_code=409,
         )
 
@@ -133,7 +138,7 @@ def submission_create(*, lab: Lab, actor: Actor, upload: File, filename: str) ->
     """Store a student's model archive and queue it for grading. The actor is the student."""
     require_student(user=actor, course=lab.session.course)
     require_writable(actor=actor, course=lab.session.course)
-    _check_lab_open(lab)
+    _check_lab_open(lab, actor)
     _check_upload(lab, upload)
     if dataset_active(lab=lab) is None:
         raise ApplicationError(
