@@ -106,7 +106,11 @@ class DatabaseUrl:
     host: str = ""
     port: str = ""
 
-    def as_django(self) -> dict:
+    def as_django(self, pool: DatabasePool | None = None) -> dict:
+        """Django's DATABASES entry. With `pool` (PostgreSQL only), each process keeps a
+        psycopg 3 pool of at most `pool.max_size` connections, so a threaded or multi-worker
+        server can never open more than workers x max_size; Django requires CONN_MAX_AGE = 0
+        with a pool (the pool, not the request cycle, decides when a connection closes)."""
         config: dict = {"ENGINE": self.engine, "NAME": self.name}
         if self.engine.endswith("postgresql"):
             config.update(
@@ -114,13 +118,52 @@ class DatabaseUrl:
                 PASSWORD=self.password,
                 HOST=self.host,
                 PORT=self.port,
-                CONN_MAX_AGE=60,
+                CONN_MAX_AGE=0 if pool else 60,
+                # With a pool, Django passes this on as the pool's `check`: a connection broken
+                # by a PostgreSQL restart is replaced as it leaves the pool, not handed out.
                 CONN_HEALTH_CHECKS=True,
             )
+            if pool:
+                config["OPTIONS"] = {"pool": pool.as_options()}
         else:
             # A worker and the web process share the SQLite file: wait for locks instead of failing.
             config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
         return config
+
+
+@dataclass(frozen=True)
+class DatabasePool:
+    """Sizes of the per-process psycopg 3 connection pool (docs/operations.md, "Database
+    connections")."""
+
+    min_size: int = 1
+    max_size: int = 4
+    timeout: int = 10
+
+    def as_options(self) -> dict:
+        return {
+            "min_size": self.min_size,
+            "max_size": self.max_size,
+            # Seconds a request waits for a free connection before failing (PoolTimeout):
+            # a full pool queues requests instead of opening connection number 101.
+            "timeout": self.timeout,
+        }
+
+
+def env_database_pool() -> DatabasePool | None:
+    """DATABASE_POOL (default on) and its sizes; None when the pool is switched off."""
+    if not env_bool("DATABASE_POOL", True):
+        return None
+    defaults = DatabasePool()
+    min_size = env_int("DATABASE_POOL_MIN_SIZE", defaults.min_size, minimum=0)
+    max_size = env_int("DATABASE_POOL_MAX_SIZE", defaults.max_size, minimum=1)
+    if max_size < min_size:
+        raise ImproperlyConfigured(
+            f"DATABASE_POOL_MAX_SIZE={max_size} is below DATABASE_POOL_MIN_SIZE={min_size}: "
+            "the pool's ceiling must be at least its floor."
+        )
+    timeout = env_int("DATABASE_POOL_TIMEOUT", defaults.timeout, minimum=1)
+    return DatabasePool(min_size=min_size, max_size=max_size, timeout=timeout)
 
 
 def parse_database_url(name: str, url: str) -> DatabaseUrl:

@@ -8,7 +8,15 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from config.env import env_bool, env_int, env_list, env_path, env_str, parse_database_url
+from config.env import (
+    env_bool,
+    env_database_pool,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+    parse_database_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("COURSEBENCH_VAR_DIR", BASE_DIR / "var")
@@ -118,7 +126,8 @@ TEMPLATES = [
 
 _default_db_url = f"sqlite:///{VAR_DIR / 'coursebench.sqlite3'}"
 _database = parse_database_url("DATABASE_URL", env_str("DATABASE_URL", _default_db_url))
-DATABASES = {"default": _database.as_django()}
+# Pooled on PostgreSQL unless DATABASE_POOL=0 (config/env.py; sizing in docs/operations.md).
+DATABASES = {"default": _database.as_django(pool=env_database_pool())}
 if _database.engine.endswith("sqlite3"):
     # A file, not :memory:, so a Celery worker process started by a test sees the test data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-coursebench.sqlite3")}
@@ -131,6 +140,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Password hashing (issue 13, the login storm) -----------------------------------------
+# Argon2id at a cost measured on the target machine (accounts/hashers.py, docs/benchmarks.md);
+# PBKDF2 stays listed so existing hashes still verify, and Django re-hashes them with Argon2
+# at the user's next login.
+PASSWORD_HASHERS = [
+    "accounts.hashers.CoursebenchArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+# --- end of password hashing ----------------------------------------------------------------
 
 LANGUAGE_CODE = "en-au"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
