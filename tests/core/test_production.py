@@ -30,9 +30,12 @@ def _spare_port() -> int:
 
 
 def production_env(**extra: str) -> dict[str, str]:
-    """The environment docs/deploy.md documents, on this run's database and broker."""
+    """The environment docs/deploy.md documents, on this run's database and broker. Without
+    DJANGO_ALLOW_ASYNC_UNSAFE, which the browser tests set in this process for Playwright and
+    no deployment may have."""
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return {
-        **os.environ,
+        **inherited,
         "COURSEBENCH_ENV_FILE": "",
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
