@@ -219,6 +219,41 @@ def to_display(order: dict[str, Any]) -> dict[int, int]:
     return {i: k for k, i in enumerate(order["choices"])}
 
 
+class Unordered:
+    """The hooks of a type with no answers to shuffle or lock against a regrade (numerical,
+    true/false, the text types, description): mixed in before `QuestionType`."""
+
+    def regrade_blocker(self, old: dict[str, Any], new: dict[str, Any]) -> str | None:
+        return None
+
+    def make_order(
+        self, content: dict[str, Any], *, shuffle: bool, rng: random.Random
+    ) -> dict[str, Any]:
+        return {}
+
+    def display(self, content: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+
+class TextAnswer(Unordered):
+    """A typed text answer of at most `text_limit` characters (short answer, essay)."""
+
+    text_limit: ClassVar[int]
+
+    def is_blank(self, response: dict[str, Any]) -> bool:
+        return not str(response.get("text") or "").strip()
+
+    def read_response(
+        self, content: dict[str, Any], order: dict[str, Any], payload: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        return read_text(payload, self.text_limit)
+
+    def response_to_display(
+        self, content: dict[str, Any], order: dict[str, Any], response: dict[str, Any]
+    ) -> dict[str, Any]:
+        return dict(response)
+
+
 def read_text(payload: dict[str, Any], limit: int) -> dict[str, Any] | None:
     """A typed text response (short answer, essay); blank clears it."""
     value = payload.get("text")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from django import forms
 
-from quizzes.qtypes.base import InvalidResponse, QuestionType, Score
+from quizzes.qtypes.base import InvalidResponse, QuestionType, Score, Unordered
 
 
-class Description(QuestionType):
+class Description(Unordered, QuestionType):
     """No keys of its own, no response, no mark."""
 
     code = "description"
@@ -19,17 +18,6 @@ class Description(QuestionType):
     answerable = False
 
     def validate(self, content: dict[str, Any]) -> dict[str, Any]:
-        return {}
-
-    def regrade_blocker(self, old: dict[str, Any], new: dict[str, Any]) -> str | None:
-        return None
-
-    def make_order(
-        self, content: dict[str, Any], *, shuffle: bool, rng: random.Random
-    ) -> dict[str, Any]:
-        return {}
-
-    def display(self, content: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
         return {}
 
     def is_blank(self, response: dict[str, Any]) -> bool:

@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from django import forms
 
-from quizzes.qtypes.base import QuestionType, Score, gift_block, read_text
+from quizzes.qtypes.base import QuestionType, Score, TextAnswer, gift_block
 
 ESSAY_TEXT_MAX = 50_000
 
 
-class Essay(QuestionType):
+class Essay(TextAnswer, QuestionType):
     """No keys of its own. Response {"text": str}."""
 
     code = "essay"
     label = "Essay"
     template = "quizzes/qtypes/essay.html"
+    text_limit = ESSAY_TEXT_MAX
 
     def validate(self, content: dict[str, Any]) -> dict[str, Any]:
         return {}
-
-    def regrade_blocker(self, old: dict[str, Any], new: dict[str, Any]) -> str | None:
-        return None
-
-    def make_order(
-        self, content: dict[str, Any], *, shuffle: bool, rng: random.Random
-    ) -> dict[str, Any]:
-        return {}
-
-    def display(self, content: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
-        return {}
-
-    def is_blank(self, response: dict[str, Any]) -> bool:
-        return not str(response.get("text") or "").strip()
-
-    def read_response(
-        self, content: dict[str, Any], order: dict[str, Any], payload: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        return read_text(payload, ESSAY_TEXT_MAX)
-
-    def response_to_display(
-        self, content: dict[str, Any], order: dict[str, Any], response: dict[str, Any]
-    ) -> dict[str, Any]:
-        return dict(response)
 
     def grade(self, content: dict[str, Any], response: dict[str, Any]) -> Score | None:
         return None  # an instructor marks it

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import random
 from typing import Any
 
 from django import forms
@@ -13,6 +12,7 @@ from quizzes.qtypes.base import (
     InvalidResponse,
     QuestionType,
     Score,
+    Unordered,
     answers,
     fraction,
     gift_block,
@@ -54,7 +54,7 @@ def numerical_matches(answer: dict, value: float) -> bool:
     return abs(value - answer["value"]) <= answer["tolerance"] + slack
 
 
-class Numerical(QuestionType):
+class Numerical(Unordered, QuestionType):
     """`answers` [{value, tolerance, fraction, feedback}]; a last answer with value None
     matches anything (GIFT's `~#feedback for any other answer`). Response {"value": str}, the
     number as typed."""
@@ -91,17 +91,6 @@ class Numerical(QuestionType):
         if max(a["fraction"] for a in normal) < 1:
             raise ContentError("A numerical question needs an answer worth 100%.")
         return {"answers": normal}
-
-    def regrade_blocker(self, old: dict[str, Any], new: dict[str, Any]) -> str | None:
-        return None
-
-    def make_order(
-        self, content: dict[str, Any], *, shuffle: bool, rng: random.Random
-    ) -> dict[str, Any]:
-        return {}
-
-    def display(self, content: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
-        return {}
 
     def is_blank(self, response: dict[str, Any]) -> bool:
         value = response.get("value")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import re
 from typing import Any
 
@@ -12,11 +11,11 @@ from quizzes.qtypes.base import (
     ContentError,
     QuestionType,
     Score,
+    TextAnswer,
     gift_block,
     gift_escape,
     gift_feedback,
     gift_weight,
-    read_text,
     text_answers,
 )
 
@@ -36,42 +35,19 @@ def short_answer_matches(pattern: str, value: str, *, case_sensitive: bool) -> b
     return re.fullmatch(regex, value, flags=re.DOTALL) is not None
 
 
-class ShortAnswer(QuestionType):
+class ShortAnswer(TextAnswer, QuestionType):
     """`answers` [{text, fraction, feedback}], `case_sensitive`. Response {"text": str}."""
 
     code = "short_answer"
     label = "Short answer"
     template = "quizzes/qtypes/short_answer.html"
+    text_limit = SHORT_TEXT_MAX
 
     def validate(self, content: dict[str, Any]) -> dict[str, Any]:
         answers = text_answers(content, minimum=1, default_fraction=1)
         if max(a["fraction"] for a in answers) < 1:
             raise ContentError("A short-answer question needs an answer worth 100%.")
         return {"answers": answers, "case_sensitive": bool(content.get("case_sensitive", False))}
-
-    def regrade_blocker(self, old: dict[str, Any], new: dict[str, Any]) -> str | None:
-        return None
-
-    def make_order(
-        self, content: dict[str, Any], *, shuffle: bool, rng: random.Random
-    ) -> dict[str, Any]:
-        return {}
-
-    def display(self, content: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
-        return {}
-
-    def is_blank(self, response: dict[str, Any]) -> bool:
-        return not str(response.get("text") or "").strip()
-
-    def read_response(
-        self, content: dict[str, Any], order: dict[str, Any], payload: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        return read_text(payload, SHORT_TEXT_MAX)
-
-    def response_to_display(
-        self, content: dict[str, Any], order: dict[str, Any], response: dict[str, Any]
-    ) -> dict[str, Any]:
-        return dict(response)
 
     def grade(self, content: dict[str, Any], response: dict[str, Any]) -> Score:
         value = str(response["text"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from django import forms
@@ -12,6 +11,7 @@ from quizzes.qtypes.base import (
     InvalidResponse,
     QuestionType,
     Score,
+    Unordered,
     gift_block,
     gift_escape,
     gift_feedback,
@@ -19,7 +19,7 @@ from quizzes.qtypes.base import (
 )
 
 
-class TrueFalse(QuestionType):
+class TrueFalse(Unordered, QuestionType):
     """`correct` (bool), `feedback_true`, `feedback_false` (shown for that response).
     Response {"value": bool}."""
 
@@ -36,17 +36,6 @@ class TrueFalse(QuestionType):
             "feedback_true": text(content.get("feedback_true", ""), "feedback for True"),
             "feedback_false": text(content.get("feedback_false", ""), "feedback for False"),
         }
-
-    def regrade_blocker(self, old: dict[str, Any], new: dict[str, Any]) -> str | None:
-        return None
-
-    def make_order(
-        self, content: dict[str, Any], *, shuffle: bool, rng: random.Random
-    ) -> dict[str, Any]:
-        return {}
-
-    def display(self, content: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
-        return {}
 
     def is_blank(self, response: dict[str, Any]) -> bool:
         return not isinstance(response.get("value"), bool)
