@@ -58,3 +58,24 @@ def test_roster_import_to_invited_student_seeing_the_course(page, live_server, t
     _log_in(page, live_server, "riya.patel", NEW_PASSWORD)
     page.get_by_role("link", name="Artificial Intelligence Skill Set").click()
     page.wait_for_url(f"{live_server.url}/courses/ICTSS00120/")
+
+
+def test_the_people_page_shows_every_member_and_action_on_a_phone(page, live_server):
+    course = CourseFactory(code="ICTSS00120")
+    instructor = MembershipFactory(course=course, role=Membership.Role.INSTRUCTOR).user
+    for _ in range(4):
+        MembershipFactory(course=course, role=Membership.Role.STUDENT)
+    page.set_viewport_size({"width": 390, "height": 900})
+    _log_in(page, live_server, instructor.username, PASSWORD)
+
+    page.goto(f"{live_server.url}/courses/{course.slug}/people/")
+
+    buttons = page.locator("#people-table").get_by_role("button", name="Unenrol")
+    assert buttons.count() == 5
+    for index in range(5):
+        box = buttons.nth(index).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 0.5
+    # The cards are in the page's own flow: no scroll box of their own hides the last ones.
+    table_box = page.locator("#people-table").locator("xpath=..")
+    assert table_box.evaluate("el => el.scrollHeight <= el.clientHeight + 1")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
