@@ -17,11 +17,11 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coursebench
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install assets run demo test lint format services browser clean
+.PHONY: help install assets run demo test lint format services browser nginx clean
 
 help:
 	@echo "make run    - install, migrate, load the demo course, start web ($(HOST):$(PORT)) and a Celery worker"
-	@echo "make test   - install, ruff, and the whole pytest suite on PostgreSQL + Redis + Chromium"
+	@echo "make test   - install, ruff, and the whole pytest suite on PostgreSQL + Redis + Chromium + nginx"
 	@echo "make format - apply ruff format and autofixes"
 
 $(STAMP): pyproject.toml
@@ -72,6 +72,9 @@ services:
 browser:
 	@bash scripts/ensure_chromium.sh
 
+nginx:
+	@bash scripts/ensure_nginx.sh
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -80,7 +83,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install services browser lint
+test: install services browser nginx lint
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  PRIVATE_STORAGE_ROOT=$(CURDIR)/var/test-private MEDIA_ROOT=$(CURDIR)/var/test-media \
 	  SECRET_KEY=test-only-secret-key DEBUG=0 COURSEBENCH_ENV_FILE= \
