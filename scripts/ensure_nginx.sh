@@ -10,8 +10,9 @@ fi
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   echo "nginx: not installed; installing Debian's nginx package"
   apt-get update -qq
-  # Never start it: the tests run their own nginx on spare ports.
-  DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq nginx >/dev/null
+  # The tests run their own nginx on spare ports; the package's own service (port 80, where
+  # the system starts services) is never used by them.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
   exit 0
 fi
 echo "error: $nginx not found. Install nginx (Debian: sudo apt-get install nginx)" \

@@ -141,6 +141,9 @@ class Recipe:
         name = handler_for(command)
         assert name is not None, command
         handler: Callable[[str], None] = getattr(self, name)
+        if name != "as_written":  # those are logged as run, with their output
+            with self.log.open("a") as log:
+                log.write(f"# {command}  [stand-in: {name}]\n")
         handler(command)
         self.executed.append(command)
 
@@ -188,7 +191,8 @@ class Recipe:
         venv = Path(sys.executable).parent.parent.resolve()
         stamp = venv / ".installed"
         assert stamp.is_file(), "the suite's .venv was not made by make install"
-        (self.cwd / ".venv").symlink_to(venv)
+        if not (self.cwd / ".venv").exists():  # the upgrade runs make install again
+            (self.cwd / ".venv").symlink_to(venv)
         # The clone's pyproject.toml is as old as the install stamp: make finds the pinned
         # packages installed and never runs pip on the shared environment.
         os.utime(self.cwd / "pyproject.toml", (stamp.stat().st_mtime,) * 2)
