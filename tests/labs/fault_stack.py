@@ -69,6 +69,21 @@ class FaultStack:
         """Each archive submitted by a new student of the lab (so no quota gets in the way)."""
         return self.command("submit", str(self.lab_id), *map(str, archives))["submissions"]
 
+    def submit_held(self, *archives: Path) -> list[int]:
+        return self.command("submit-held", str(self.lab_id), *map(str, archives))["submissions"]
+
+    def send_grade_task(self, submission_id: int) -> None:
+        """What `enqueue_grade` sends, published to the stack's Redis."""
+        from config.celery import app
+
+        with app.connection_for_write(self.redis.url) as connection:
+            app.send_task(
+                "labs.tasks.grade_submission",
+                args=[submission_id],
+                queue="grading",
+                connection=connection,
+            )
+
     def submissions(self, ids: list[int]) -> dict[int, dict]:
         """The rows as the stack's database holds them now (raises while it is down)."""
         with psycopg.connect(self.database_url, connect_timeout=3) as db:
@@ -92,6 +107,18 @@ def _seed_lab(folder: str) -> dict:
 
 
 def _submit(lab_id: str, *archives: str) -> dict:
+    return _submit_archives(lab_id, archives)
+
+
+def _submit_held(lab_id: str, *archives: str) -> dict:
+    """Submissions left queued with no task sent (the test sends it when it chooses)."""
+    from labs import tasks
+
+    tasks.grade_submission.apply_async = lambda *args, **kwargs: None
+    return _submit_archives(lab_id, archives)
+
+
+def _submit_archives(lab_id: str, archives: tuple[str, ...]) -> dict:
     from django.contrib.auth import get_user_model
 
     from labs.models import Lab
@@ -122,7 +149,12 @@ def main(argv: list[str]) -> None:
     import django
 
     django.setup()
-    commands = {"lab": _seed_lab, "submit": _submit, "sweep": _sweep}
+    commands = {
+        "lab": _seed_lab,
+        "submit": _submit,
+        "submit-held": _submit_held,
+        "sweep": _sweep,
+    }
     print(json.dumps(commands[argv[0]](*argv[1:])))
 
 

@@ -164,3 +164,21 @@ def test_postgresql_restarted_while_grading_the_result_is_written_once_it_is_bac
     assert row["status"] == "scored", row
     assert row["attempts"] == 1, row
     assert _scored_lines(worker_log, running) == 1
+
+
+def test_a_grade_task_delivered_while_postgresql_is_down_waits_for_it_and_scores_once(
+    stack, worker_log, archives
+):
+    (waiting,) = stack.submit_held(archives["fast"])
+
+    stack.postgres.stop()
+    stack.send_grade_task(waiting)
+    # The claim cannot be made: the worker holds the task (unacknowledged) and retries, instead
+    # of failing it and leaving the submission to the sweeper's GRADING_STALE_QUEUED_S.
+    _wait_for_log(worker_log, rf"grade job {waiting}: could not claim")
+    stack.postgres.start()
+
+    row = _wait_for(stack, [waiting], FINISHED)[waiting]
+    assert row["status"] == "scored", row
+    assert (row["attempts"], row["enqueue_count"]) == (1, 1)
+    assert _scored_lines(worker_log, waiting) == 1
