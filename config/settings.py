@@ -351,6 +351,11 @@ else:
         "use redis://HOST:6379/DB or leave it unset for the embedded filesystem broker."
     )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# After a Redis restart or outage, a worker reconnects however long it takes (Celery's default
+# gives up after 100 tries, about 15 minutes, and the worker exits): docs/operations.md,
+# "Faults and recovery".
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -397,6 +402,10 @@ GRADING_HEARTBEAT_EXPIRY_S = env_int("GRADING_HEARTBEAT_EXPIRY_S", 90, minimum=5
 # A QUEUED submission older than this is presumed to have lost its task; it is re-sent.
 GRADING_STALE_QUEUED_S = env_int("GRADING_STALE_QUEUED_S", 900, minimum=30)
 GRADING_SWEEP_EVERY_S = env_int("GRADING_SWEEP_EVERY_S", 60, minimum=5)
+# How long a worker keeps retrying to write a finished grade while PostgreSQL is unreachable
+# (a restart, a failover), and the longest wait between tries (labs/services/jobs.py).
+GRADING_RECORD_RETRY_S = env_int("GRADING_RECORD_RETRY_S", 600, minimum=0)
+GRADING_RECORD_RETRY_MAX_WAIT_S = env_int("GRADING_RECORD_RETRY_MAX_WAIT_S", 10, minimum=1)
 # Backstop only: the engine enforces each lab's own grading time limit on the child process.
 GRADING_TASK_TIME_LIMIT_S = env_int("GRADING_TASK_TIME_LIMIT_S", 3600, minimum=60)
 # Import torch + transformers once per grading worker (5-7 s), in its main process before it

@@ -42,11 +42,15 @@ def wait_for_port(host: str, port: int, *, timeout: float = 30.0) -> None:
 @dataclass
 class RedisServer:
     """A `redis-server` of this test's own; `stop()` and `start()` take it down and back up on
-    the same port (nothing is kept on disk, as on the machine's shared one)."""
+    the same port. Nothing is kept on disk, as on the machine's shared one, unless `persist`:
+    then every write goes to an append-only file first (`appendfsync always`), so what was
+    queued survives a restart, as with the production setting docs/operations.md recommends;
+    `forget()` deletes those files while it is stopped (a restart that lost its data)."""
 
     directory: Path
     host: str = "127.0.0.1"
     port: int = 0
+    persist: bool = False
     process: subprocess.Popen | None = None
 
     @property
@@ -67,7 +71,9 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persist else "no",
+                "--appendfsync",
+                "always",
                 "--dir",
                 str(self.directory),
             ],
@@ -83,11 +89,20 @@ class RedisServer:
             self.process.wait(timeout=30)
         self.process = None
 
+    def forget(self) -> None:
+        """Delete what a persisting server wrote to disk (call it while stopped)."""
+        if self.process is not None:
+            raise RuntimeError("stop() the server before forget()")
+        shutil.rmtree(self.directory / "appendonlydir", ignore_errors=True)
+        (self.directory / "dump.rdb").unlink(missing_ok=True)
+
 
 @contextlib.contextmanager
-def redis_server(directory: Path, *, host: str = "127.0.0.1") -> Iterator[RedisServer]:
+def redis_server(
+    directory: Path, *, host: str = "127.0.0.1", persist: bool = False
+) -> Iterator[RedisServer]:
     directory.mkdir(parents=True, exist_ok=True)
-    server = RedisServer(directory=directory, host=host)
+    server = RedisServer(directory=directory, host=host, persist=persist)
     server.start()
     try:
         yield server

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from core.events import grade_source_changed_on_commit
 from labs.grading.errors import ErrorCode, GradingError
@@ -98,9 +105,51 @@ class GradingJob(ABC):
 
 
 def grading_job_run(job: GradingJob) -> str:
-    if not job.claim():
+    if not _when_database_is_back(job, "claim", job.claim):
         return job.skipped
-    return job.record(_run_in_workdir(job))
+    outcome = _run_in_workdir(job)
+    return _when_database_is_back(job, "record the result", job.record, outcome)
+
+
+#: What a PostgreSQL restart, failover or network cut raises on the worker's side.
+_DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
+
+
+def _when_database_is_back(job: GradingJob, what: str, step, *args):
+    """Run the claim or the result write, retrying while the database is unreachable.
+
+    A grade can take minutes and needs no database while it runs, so a PostgreSQL restart in
+    the meantime must not throw its result away: the worker keeps the outcome in memory and
+    retries the write (backoff 1 s doubling to GRADING_RECORD_RETRY_MAX_WAIT_S) for up to
+    GRADING_RECORD_RETRY_S. The claim waits the same way, so a worker with several pool
+    processes does not run through the queue during a restart, failing (and acknowledging)
+    one task after another. Both steps are conditional updates, so a retry can never claim or
+    record twice (a claim whose update landed but whose reply was lost reads as lost: the
+    submission then waits, running, for the sweeper). If the database stays away longer, the
+    error propagates: the sweeper then re-sends a submission left queued, or re-queues one
+    left running once its heartbeat expires."""
+    retrying = Retrying(
+        retry=retry_if_exception_type(_DATABASE_UNREACHABLE),
+        wait=wait_exponential(multiplier=1, max=settings.GRADING_RECORD_RETRY_MAX_WAIT_S),
+        stop=stop_after_delay(settings.GRADING_RECORD_RETRY_S),
+        before_sleep=lambda state: _before_retry(job, what, state),
+        reraise=True,
+    )
+    return retrying(step, *args)
+
+
+def _before_retry(job: GradingJob, what: str, state: RetryCallState) -> None:
+    logger.warning(
+        "%s job %s: could not %s (%s); retrying in %.0f s",
+        job.kind,
+        job.job_id,
+        what,
+        state.outcome.exception() if state.outcome else "?",
+        state.upcoming_sleep,
+    )
+    # A connection the restart broke is unusable: hand it back (the pool discards it) so the
+    # next try opens a fresh one.
+    connection.close()
 
 
 def _run_in_workdir(job: GradingJob) -> JobOutcome:
@@ -133,7 +182,15 @@ class _Heartbeat(threading.Thread):
     def run(self) -> None:
         try:
             while not self.stop.wait(settings.GRADING_HEARTBEAT_INTERVAL_S):
-                self.job.heartbeat()
+                try:
+                    self.job.heartbeat()
+                except DatabaseError as exc:
+                    # The database is restarting: keep beating, so that once it is back the
+                    # sweeper sees this job alive instead of re-queueing work still running.
+                    logger.warning(
+                        "%s job %s: heartbeat failed (%s)", self.job.kind, self.job.job_id, exc
+                    )
+                    connection.close()
         finally:
             connection.close()
 

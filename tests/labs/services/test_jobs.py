@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
+from django.db import OperationalError
 
 from labs import services
 from labs.grading import engine
@@ -142,3 +144,52 @@ def test_the_harness_runs_nothing_when_the_claim_is_lost():
 
     assert grading_job_run(job) == "skipped: not queued"
     assert job.seen == {}
+
+
+class _FlakyDatabaseJob(_Job):
+    """Its record (and heartbeat) find the database away `failures` times, then get through."""
+
+    has_heartbeat = True
+
+    def __init__(self, work, *, failures: int) -> None:
+        super().__init__(work)
+        self.failures, self.records, self.beats = failures, 0, 0
+
+    def record(self, outcome: JobOutcome) -> str:
+        self.records += 1
+        if self.records <= self.failures:
+            raise OperationalError("server closed the connection unexpectedly")
+        return super().record(outcome)
+
+    def heartbeat(self) -> None:
+        self.beats += 1
+        if self.beats <= self.failures:
+            raise OperationalError("connection refused")
+
+
+def test_a_result_whose_write_finds_the_database_away_is_written_once_it_is_back(settings):
+    settings.GRADING_RECORD_RETRY_MAX_WAIT_S = 1
+    job = _FlakyDatabaseJob(lambda _workdir: "graded", failures=2)
+
+    assert grading_job_run(job) == "recorded"
+
+    assert job.records == 3
+    assert job.seen["outcome"] == JobOutcome(result="graded")
+
+
+def test_a_result_write_gives_up_after_grading_record_retry_s(settings):
+    settings.GRADING_RECORD_RETRY_S = 0
+    job = _FlakyDatabaseJob(lambda _workdir: "graded", failures=5)
+
+    with pytest.raises(OperationalError):
+        grading_job_run(job)
+    assert job.records == 1  # the sweeper takes over once the heartbeat expires
+
+
+def test_heartbeats_keep_going_through_a_database_outage(settings):
+    settings.GRADING_HEARTBEAT_INTERVAL_S = 1
+    job = _FlakyDatabaseJob(lambda _workdir: time.sleep(3.5), failures=1)
+
+    grading_job_run(job)
+
+    assert job.beats >= 2  # the first failed; the thread did not die with it
