@@ -3,10 +3,22 @@ S3-compatible bucket (STORAGE_BACKEND, config/env.py). Private files never get a
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.db.models.fields.files import FieldFile
 from storages.backends.s3 import S3Storage
+
+from core.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+#: What a storage raises when it cannot be reached or refuses the request: botocore's errors
+#: for S3 (connection refused, timeouts, AccessDenied), OSError for a local disk.
+STORAGE_ERRORS = (BotoCoreError, ClientError, OSError)
 
 _NO_URL = "Private files have no URL; stream them through a permission-checked view."
 COPY_CHUNK_BYTES = 1024 * 1024
@@ -80,3 +92,35 @@ def _chunks(storage: Storage, name: str):
     with storage.open(name, "rb") as src:
         while chunk := src.read(COPY_CHUNK_BYTES):
             yield chunk
+
+
+def storage_unavailable_error() -> ApplicationError:
+    return ApplicationError(
+        "storage_unavailable",
+        "The file store could not be reached, so your upload was not saved and nothing was "
+        "counted against your quota. Try again in a few minutes; if it keeps failing, tell "
+        "your instructor (an administrator checks /readyz and the S3 settings).",
+        status_code=503,
+    )
+
+
+def store_file(field_file: FieldFile, name: str, content: File) -> None:
+    """Save `content` into `field_file` (not the row), or raise `storage_unavailable` (503)
+    when the storage cannot be reached: nothing is stored then."""
+    try:
+        field_file.save(name, content, save=False)
+    except STORAGE_ERRORS:
+        logger.exception("Could not store %s in %s", name, type(field_file.storage).__name__)
+        field_file.name = None
+        raise storage_unavailable_error() from None
+
+
+def discard_stored(field_file: FieldFile) -> None:
+    """Delete a file stored for a row that is not being saved after all (best effort: when
+    the storage is unreachable the object stays, and the log says which)."""
+    if not field_file.name:
+        return
+    try:
+        field_file.storage.delete(field_file.name)
+    except STORAGE_ERRORS:
+        logger.exception("Could not delete the orphaned %s", field_file.name)
