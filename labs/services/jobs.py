@@ -15,12 +15,14 @@ import shutil
 import tempfile
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from kombu.exceptions import OperationalError as KombuOperationalError
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -43,24 +45,69 @@ REGRADE_QUEUE = "grading_low"
 # --- queueing (after commit, so a worker never sees an uncommitted row) --------------------
 
 
+def _send_after_commit(
+    send: Callable[[], object], *, what: str, if_unsent: Callable[[], None] | None = None
+) -> None:
+    """Send a task once the transaction commits. With the broker unreachable (Redis restarting),
+    the row is already saved: the request must not fail with a 500 after the fact. A grade is
+    left queued for the sweeper (`submissions_sweep` re-sends queued rows older than
+    GRADING_STALE_QUEUED_S); a "Try it" sentence, which the student is waiting for, is marked
+    failed with a message to try again (`if_unsent`)."""
+
+    def send_or_leave() -> None:
+        try:
+            send()
+        except KombuOperationalError as exc:
+            logger.warning("could not queue %s (broker unreachable: %s)", what, exc)
+            if if_unsent is not None:
+                if_unsent()
+
+    transaction.on_commit(send_or_leave)
+
+
 def enqueue_grade(submission_id: int, *, queue: str = GRADING_QUEUE) -> None:
     from labs.tasks import grade_submission
 
-    transaction.on_commit(lambda: grade_submission.apply_async(args=[submission_id], queue=queue))
+    _send_after_commit(
+        lambda: grade_submission.apply_async(args=[submission_id], queue=queue),
+        what=f"submission {submission_id}; the sweeper re-sends it",
+    )
 
 
 def enqueue_regrade(submission_id: int) -> None:
     from labs.tasks import regrade_submission
 
-    transaction.on_commit(
-        lambda: regrade_submission.apply_async(args=[submission_id], queue=REGRADE_QUEUE)
+    _send_after_commit(
+        lambda: regrade_submission.apply_async(args=[submission_id], queue=REGRADE_QUEUE),
+        what=f"re-grade of submission {submission_id}; the sweeper re-sends it",
     )
 
 
 def enqueue_try_it(prediction_id: int) -> None:
     from labs.tasks import try_it_predict
 
-    transaction.on_commit(lambda: try_it_predict.apply_async(args=[prediction_id]))
+    def fail_prediction() -> None:
+        from django.utils import timezone
+
+        from labs.models import TryItPrediction
+
+        TryItPrediction.objects.filter(
+            pk=prediction_id, status=TryItPrediction.Status.QUEUED
+        ).update(
+            status=TryItPrediction.Status.FAILED,
+            error_code="queue_unavailable",
+            error_message=(
+                "The grading queue is unreachable for a moment, so this sentence was not run. "
+                "Try it again in a minute; if it keeps failing, tell your instructor."
+            ),
+            finished_at=timezone.now(),
+        )
+
+    _send_after_commit(
+        lambda: try_it_predict.apply_async(args=[prediction_id]),
+        what=f"try-it prediction {prediction_id}",
+        if_unsent=fail_prediction,
+    )
 
 
 # --- the harness ----------------------------------------------------------------------------
