@@ -83,6 +83,10 @@ INSTALLED_APPS = [
     "offerings",
     # Above quizzes and labs: every student's results, totals and mastery (docs/gradebook.md).
     "gradebook",
+    # LTI 1.3: django-lti's models (registrations, deployments, keys, contexts) and ours,
+    # above every course app (docs/lti.md).
+    "lti_tool",
+    "lti",
     # Above the apps: composes the demo course from each of them (`load_demo`).
     "demo",
 ]
@@ -95,6 +99,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Before anything reads a body: refuses one over REQUEST_MAX_BYTES from its Content-Length.
     "core.middleware.RequestSizeLimitMiddleware",
+    # Outside the session and CSRF middleware, so it sees their cookies: SameSite=None; Secure
+    # for LTI routes and LTI-launched sessions only (docs/lti.md, "In the LMS's frame").
+    "lti.middleware.FramedCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -104,6 +111,9 @@ MIDDLEWARE = [
     # Turns a login lockout (flagged by axes' backend) into core.auth.lockout_response.
     "axes.middleware.AxesMiddleware",
     "core.middleware.ApplicationErrorMiddleware",
+    # Inside X-Frame-Options and CSP: frame-ancestors = the launching platform's origins, and
+    # no X-Frame-Options, on LTI routes and LTI-launched sessions only.
+    "lti.middleware.FrameAncestorsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

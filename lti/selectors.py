@@ -1,0 +1,166 @@
+"""Reads for the LTI app: registrations for the staff pages, the tool's own URLs and the
+values to paste into Canvas and Moodle, frame origins for the middleware."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+from lti_tool.models import LtiRegistration
+
+from core.exceptions import NotFoundError
+from courseware.permissions import Actor, require_site_staff
+from lti.models import LaunchFailure
+
+# What the tool asks the LMS for (Canvas developer key "scopes", Moodle "Services").
+SCOPES = (
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+)
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def frame_origins_all() -> list[str]:
+    """Every active platform's frame origins (an LTI route before the launch says which)."""
+    origins: list[str] = []
+    for values in LtiRegistration.objects.active().values_list(
+        "coursebench__frame_origins", flat=True
+    ):
+        origins += [o for o in values or [] if o not in origins]
+    return origins
+
+
+def platform_list(*, actor: Actor) -> QuerySet[LtiRegistration]:
+    require_site_staff(user=actor)
+    return (
+        LtiRegistration.objects.select_related("coursebench")
+        .prefetch_related("deployments")
+        .order_by("name")
+    )
+
+
+def platform_get(*, actor: Actor, pk: int) -> LtiRegistration:
+    require_site_staff(user=actor)
+    registration = (
+        LtiRegistration.objects.select_related("coursebench")
+        .prefetch_related("deployments")
+        .filter(pk=pk)
+        .first()
+    )
+    if registration is None:
+        raise NotFoundError(f"No LMS platform {pk}: it may have been deleted.")
+    return registration
+
+
+def launch_failure_list(*, actor: Actor, limit: int = 50) -> list[LaunchFailure]:
+    require_site_staff(user=actor)
+    return list(LaunchFailure.objects.select_related("registration")[:limit])
+
+
+def _url(name: str, **kwargs) -> str:
+    # SITE_URL, never the request's Host header: these are pasted into another system.
+    return settings.SITE_URL + reverse(name, kwargs=kwargs)
+
+
+@dataclass(frozen=True)
+class ToolUrls:
+    jwks: str
+    login: str
+    launch: str
+    deep_linking: str
+    domain: str
+
+
+def tool_urls(*, registration: LtiRegistration | None = None) -> ToolUrls:
+    """The tool's URLs. The login URL names the registration (django-lti's UUID route), so
+    one issuer may register Coursebench twice (two Canvas developer keys)."""
+    login = (
+        _url("lti-login", registration_uuid=registration.uuid)
+        if registration is not None
+        else settings.SITE_URL + "/lti/login/<registration UUID>/"
+    )
+    return ToolUrls(
+        jwks=_url("lti-jwks"),
+        login=login,
+        launch=_url("lti-launch"),
+        deep_linking=_url("lti-deep-link"),
+        domain=urlsplit(settings.SITE_URL).netloc,
+    )
+
+
+def canvas_developer_key(*, registration: LtiRegistration | None = None) -> str:
+    """Canvas → Admin → Developer Keys → + LTI Key → Method "Paste JSON"."""
+    urls = tool_urls(registration=registration)
+    config = {
+        "title": "Coursebench",
+        "description": "Quizzes and model-grading labs for machine-learning courses.",
+        "oidc_initiation_url": urls.login,
+        "target_link_uri": urls.launch,
+        "public_jwk_url": urls.jwks,
+        "scopes": list(SCOPES),
+        "extensions": [
+            {
+                "domain": urls.domain,
+                "platform": "canvas.instructure.com",
+                "privacy_level": "public",
+                "settings": {
+                    "placements": [
+                        {
+                            "placement": "course_navigation",
+                            "message_type": "LtiResourceLinkRequest",
+                            "target_link_uri": urls.launch,
+                        },
+                        {
+                            "placement": "assignment_selection",
+                            "message_type": "LtiDeepLinkingRequest",
+                            "target_link_uri": urls.deep_linking,
+                        },
+                        {
+                            "placement": "link_selection",
+                            "message_type": "LtiDeepLinkingRequest",
+                            "target_link_uri": urls.deep_linking,
+                        },
+                    ]
+                },
+            }
+        ],
+        "custom_fields": {},
+    }
+    return json.dumps(config, indent=2)
+
+
+def moodle_tool_fields(*, registration: LtiRegistration | None = None) -> list[tuple[str, str]]:
+    """Moodle → Site administration → Plugins → Activity modules → External tool → Manage
+    tools → configure a tool manually: the form's labels and what goes in each."""
+    urls = tool_urls(registration=registration)
+    return [
+        ("Tool name", "Coursebench"),
+        ("Tool URL", urls.launch),
+        ("LTI version", "LTI 1.3"),
+        ("Public key type", "Keyset URL"),
+        ("Public keyset", urls.jwks),
+        ("Initiate login URL", urls.login),
+        ("Redirection URI(s)", f"{urls.launch}\n{urls.deep_linking}"),
+        ("Supports Deep Linking (Content-Item Message)", "Yes"),
+        ("Content Selection URL", urls.deep_linking),
+        (
+            "IMS LTI Assignment and Grade Services",
+            "Use this service for grade sync and column management",
+        ),
+        (
+            "IMS LTI Names and Role Provisioning",
+            "Use this service to retrieve members' information",
+        ),
+        ("Share launcher's name with tool", "Always"),
+        ("Share launcher's email with tool", "Always"),
+    ]

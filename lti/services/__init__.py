@@ -1,0 +1,20 @@
+"""Writes for the LTI app, one module per sub-domain; this package re-exports the public ones.
+
+registration.py   platforms and deployments (site staff)
+launch.py         OIDC login and launch: validation, accounts, course links, enrolment
+deep_linking.py   (to come) content items with line items
+grades.py         (to come) AGS score passback
+roster.py         (to come) NRPS roster sync
+"""
+
+from lti.services.registration import (
+    platform_deployment_add,
+    platform_register,
+    platform_set_active,
+)
+
+__all__ = [
+    "platform_deployment_add",
+    "platform_register",
+    "platform_set_active",
+]

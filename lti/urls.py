@@ -1,0 +1,15 @@
+from django.urls import path
+
+from lti import views
+
+urlpatterns = [
+    path("lti/jwks/", views.jwks, name="lti-jwks"),
+    path("lti/login/<uuid:registration_uuid>/", views.login, name="lti-login"),
+    path("lti/launch/", views.launch, name="lti-launch"),
+    # The same view: the message type (resource link or deep linking) decides. A URL of its
+    # own so Canvas placements and Moodle's Content Selection URL can name it.
+    path("lti/deep-link/", views.launch, name="lti-deep-link"),
+    # Not under /lti/: staff pages are never framed (lti.middleware).
+    path("staff/lti/platforms/", views.platform_list, name="lti-platform-list"),
+    path("staff/lti/platforms/<int:pk>/", views.platform_detail, name="lti-platform-detail"),
+]
