@@ -79,19 +79,22 @@ class ToolUrls:
     launch: str
     deep_linking: str
     domain: str
+    # The login URL that names one registration, for an LMS that sends no client_id with
+    # its login request (Canvas and Moodle do send it).
+    login_registration: str = ""
 
 
 def tool_urls(*, registration: LtiRegistration | None = None) -> ToolUrls:
-    """The tool's URLs. The login URL names the registration (django-lti's UUID route), so
-    one issuer may register Coursebench twice (two Canvas developer keys)."""
-    login = (
-        _url("lti-login", registration_uuid=registration.uuid)
-        if registration is not None
-        else settings.SITE_URL + "/lti/login/<registration UUID>/"
-    )
+    """The tool's URLs, the same for every platform (the login finds the registration by
+    issuer + client id), so they can be pasted into the LMS before it issues a client id."""
     return ToolUrls(
+        login_registration=(
+            _url("lti-login-registration", registration_uuid=registration.uuid)
+            if registration is not None
+            else ""
+        ),
         jwks=_url("lti-jwks"),
-        login=login,
+        login=_url("lti-login"),
         launch=_url("lti-launch"),
         deep_linking=_url("lti-deep-link"),
         domain=urlsplit(settings.SITE_URL).netloc,

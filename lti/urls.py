@@ -4,7 +4,10 @@ from lti import views
 
 urlpatterns = [
     path("lti/jwks/", views.jwks, name="lti-jwks"),
-    path("lti/login/<uuid:registration_uuid>/", views.login, name="lti-login"),
+    # Canvas and Moodle send client_id with the login: one login URL serves every platform,
+    # known before the LMS has issued the client id. The UUID form is for an LMS that does not.
+    path("lti/login/", views.login, name="lti-login"),
+    path("lti/login/<uuid:registration_uuid>/", views.login, name="lti-login-registration"),
     path("lti/launch/", views.launch, name="lti-launch"),
     # The same view: the message type (resource link or deep linking) decides. A URL of its
     # own so Canvas placements and Moodle's Content Selection URL can name it.

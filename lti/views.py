@@ -56,7 +56,7 @@ def _issuer_of(request: HttpRequest) -> str:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def login(request: HttpRequest, registration_uuid) -> HttpResponse:
+def login(request: HttpRequest, registration_uuid=None) -> HttpResponse:
     urls = selectors.tool_urls()
     try:
         return login_redirect(

@@ -148,3 +148,15 @@ def test_a_resource_link_to_another_courses_lab_is_refused(lms, login_url):
     assert response.status_code == 404
     assert b"Failed check: resource" in response.content
     assert not LtiUser.objects.filter(sub="s-1").exists()
+
+
+def test_the_login_url_that_names_the_registration_works_too(lms, registration):
+    login_url = f"http://127.0.0.1:8000/lti/login/{registration.uuid}/"
+    _client, response = _launch(lms, login_url, user_id="t-1", roles=[INSTRUCTOR])
+    assert response.status_code == 302 and CourseLink.objects.count() == 1
+
+
+def test_a_login_naming_another_registration_is_refused(lms, registration):
+    login_url = "http://127.0.0.1:8000/lti/login/00000000-0000-0000-0000-000000000000/"
+    response = lms.login(Client(), login_url=login_url, user_id="t-1")
+    assert response.status_code == 400 and b"Failed check: login" in response.content
