@@ -22,6 +22,8 @@ from django.http import HttpRequest, HttpResponse
 from lti.selectors import frame_origins_all
 
 SESSION_FRAME_ORIGINS = "lti_frame_origins"
+# A deep linking request waiting for the instructor's picks: {"launch_id", "course"}.
+SESSION_DEEP_LINK = "lti_deep_link"
 LTI_PREFIX = "/lti/"
 
 
@@ -67,6 +69,8 @@ class FrameAncestorsMiddleware:
         if origins is None:
             return response
         # django-csp reads _csp_replace; an empty list would drop the directive (any framer).
-        response._csp_replace = {"frame-ancestors": origins or ["'none'"]}
+        replace = dict(getattr(response, "_csp_replace", None) or {})
+        replace["frame-ancestors"] = origins or ["'none'"]
+        response._csp_replace = replace
         response.xframe_options_exempt = True
         return response

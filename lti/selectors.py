@@ -13,8 +13,12 @@ from django.urls import reverse
 from lti_tool.models import LtiRegistration
 
 from core.exceptions import NotFoundError
-from courseware.permissions import Actor, require_site_staff
+from courseware.models import Course
+from courseware.permissions import Actor, require_instructor, require_site_staff
+from gradebook.models import GradeItem
+from labs.models import Lab
 from lti.models import LaunchFailure
+from quizzes.models import Quiz
 
 # What the tool asks the LMS for (Canvas developer key "scopes", Moodle "Services").
 SCOPES = (
@@ -167,3 +171,65 @@ def moodle_tool_fields(*, registration: LtiRegistration | None = None) -> list[t
         ("Share launcher's name with tool", "Always"),
         ("Share launcher's email with tool", "Always"),
     ]
+
+
+@dataclass(frozen=True)
+class DeepLinkChoice:
+    resource: str  # the custom parameter: session:<number>, quiz:<id>, lab:<id>
+    kind: str
+    title: str
+    gradable: bool
+    max_score: float
+
+
+def deep_link_choices(*, actor: Actor, course) -> list[DeepLinkChoice]:
+    """What an instructor may place in the LMS: every session, quiz and lab of the course, in
+    session order. Quizzes and labs are gradable, with the gradebook's points as the maximum
+    (so the LMS column and the Coursebench gradebook agree; `deep_link_prepare` syncs the
+    gradebook's items first)."""
+    require_instructor(user=actor, course=course)
+    points = {
+        (item.kind, item.source_id): item.points_possible
+        for item in GradeItem.objects.filter(course=course, kind__in=["quiz", "lab"])
+    }
+    choices: list[DeepLinkChoice] = []
+    for session in course.sessions.order_by("number"):
+        choices.append(
+            DeepLinkChoice(
+                f"session:{session.number}",
+                "session",
+                f"Session {session.number}: {session.title}",
+                False,
+                0.0,
+            )
+        )
+        for quiz in Quiz.objects.filter(session=session).order_by("pk"):
+            choices.append(
+                DeepLinkChoice(
+                    f"quiz:{quiz.pk}",
+                    "quiz",
+                    quiz.title,
+                    True,
+                    float(points.get(("quiz", quiz.pk), 0.0)),
+                )
+            )
+        for lab in Lab.objects.filter(session=session).order_by("pk"):
+            choices.append(
+                DeepLinkChoice(
+                    f"lab:{lab.pk}",
+                    "lab",
+                    lab.title,
+                    True,
+                    float(points.get(("lab", lab.pk), 10.0)),
+                )
+            )
+    return choices
+
+
+def deep_link_course_get(*, actor: Actor, course_id: int) -> Course:
+    """The offering a pending deep linking request is for; its instructors only."""
+    course = Course.objects.filter(pk=course_id).first()
+    if course is None:
+        raise NotFoundError("The course this LMS link was for no longer exists.")
+    require_instructor(user=actor, course=course)
+    return course

@@ -12,6 +12,7 @@ urlpatterns = [
     # The same view: the message type (resource link or deep linking) decides. A URL of its
     # own so Canvas placements and Moodle's Content Selection URL can name it.
     path("lti/deep-link/", views.launch, name="lti-deep-link"),
+    path("lti/deep-link/pick/", views.deep_link_pick, name="lti-deep-link-pick"),
     # Not under /lti/: staff pages are never framed (lti.middleware).
     path("staff/lti/platforms/", views.platform_list, name="lti-platform-list"),
     path("staff/lti/platforms/<int:pk>/", views.platform_detail, name="lti-platform-detail"),

@@ -14,12 +14,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from lti_tool.constants import SESSION_KEY
 from lti_tool.models import Key
+from lti_tool.utils import get_launch_from_request
+from pylti1p3.exception import LtiException
 
 from core.exceptions import ApplicationError
 from core.forms import form_error_message
 from lti import selectors, services
 from lti.forms import DeploymentForm, PlatformForm
-from lti.middleware import SESSION_FRAME_ORIGINS
+from lti.middleware import SESSION_DEEP_LINK, SESSION_FRAME_ORIGINS
 from lti.services.launch import (
     LaunchRefused,
     launch_accept,
@@ -80,12 +82,72 @@ def launch(request: HttpRequest) -> HttpResponse:
     auth_login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SESSION_KEY] = result.launch_id
     request.session[SESSION_FRAME_ORIGINS] = result.frame_origins
+    if result.is_deep_link:
+        request.session[SESSION_DEEP_LINK] = {
+            "launch_id": result.launch_id,
+            "course": result.course.pk,
+        }
+        return redirect("lti-deep-link-pick")
     if result.course_created:
         messages.success(
             request,
             f"Opened {result.course.code} in Coursebench from your LMS course: you teach it.",
         )
     return redirect(result.url)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deep_link_pick(request: HttpRequest) -> HttpResponse:
+    """The LMS sent an instructor here to pick content: list the course's sessions, quizzes
+    and labs; the picks go back to the LMS in a signed reply (an auto-posted form)."""
+    pending = request.session.get(SESSION_DEEP_LINK)
+    if not pending:
+        return _refused(
+            request,
+            LaunchRefused(
+                "deep_link",
+                "Refused: no content request from the LMS is waiting in this browser. "
+                "Start again from the LMS's “add content” / “external tool” button.",
+                status_code=400,
+            ),
+        )
+    course = selectors.deep_link_course_get(actor=request.user, course_id=pending["course"])
+    error = ""
+    if request.method == "POST":
+        try:
+            message_launch = get_launch_from_request(
+                request, pending["launch_id"]
+            ).get_message_launch()
+        except LtiException:
+            return _refused(
+                request,
+                LaunchRefused(
+                    "deep_link",
+                    "Refused: the LMS's content request expired. Start again from the LMS.",
+                    status_code=400,
+                ),
+            )
+        try:
+            reply = services.deep_link_reply(
+                actor=request.user,
+                message_launch=message_launch,
+                course=course,
+                picks=request.POST.getlist("resource"),
+            )
+        except ApplicationError as exc:
+            if exc.denies_access:
+                raise
+            error = exc.message
+        else:
+            del request.session[SESSION_DEEP_LINK]
+            response = render(request, "lti/deep_link_return.html", {"reply": reply})
+            # The reply is a form posted to the LMS: the one place form-action allows it.
+            response._csp_update = {"form-action": [selectors.origin_of(reply.return_url)]}
+            return response
+    choices = services.deep_link_prepare(actor=request.user, course=course)
+    context = {"course": course, "choices": choices, "error": error}
+    return render(request, "lti/deep_link_pick.html", context, status=400 if error else 200)
 
 
 @login_required

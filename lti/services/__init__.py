@@ -7,6 +7,7 @@ grades.py         (to come) AGS score passback
 roster.py         (to come) NRPS roster sync
 """
 
+from lti.services.deep_linking import deep_link_prepare, deep_link_reply
 from lti.services.registration import (
     platform_deployment_add,
     platform_register,
@@ -14,6 +15,8 @@ from lti.services.registration import (
 )
 
 __all__ = [
+    "deep_link_prepare",
+    "deep_link_reply",
     "platform_deployment_add",
     "platform_register",
     "platform_set_active",

@@ -310,3 +310,10 @@ def tamper(id_token: str, **claims: Any) -> str:
     payload.update(claims)
     new_body = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
     return f"{header}.{new_body}.{signature}"
+
+
+def platform_reads_deep_link_reply(jwt_value: str, tool_jwks: dict[str, Any]) -> list[dict]:
+    """The LMS's side of a deep linking reply (lti1p3platform): verify the tool's signature
+    against the tool's published JWKS and return the content items."""
+    conf = _Conf(registration=Registration().set_tool_key_set(tool_jwks))
+    return conf.validate_deeplinking_resp({"JWT": jwt_value})
