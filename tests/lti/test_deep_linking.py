@@ -42,7 +42,7 @@ def _deep_link(lms, login_url, *, roles=(INSTRUCTOR,), user_id="t-1"):
 
 
 def test_the_instructor_picks_items_and_the_lms_gets_links_with_line_items(lms, login_url, content):
-    course, quiz, lab = content
+    _course, quiz, lab = content
     client, response = _deep_link(lms, login_url)
     assert response.status_code == 302 and response["Location"] == "/lti/deep-link/pick/"
     page = client.get("/lti/deep-link/pick/")
