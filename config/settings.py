@@ -400,6 +400,9 @@ CELERY_TASK_ROUTES = {
     "labs.tasks.regrade_submission": {"queue": "grading_low"},
     "labs.tasks.sweep_submissions": {"queue": "maintenance"},
     "quizzes.tasks.finalize_overdue_attempts": {"queue": "maintenance"},
+    # LMS calls (AGS) are network-bound: on the maintenance worker, never behind grading.
+    "lti.tasks.scores_refresh": {"queue": "maintenance"},
+    "lti.tasks.score_send": {"queue": "maintenance"},
 }
 GRADING_HEARTBEAT_INTERVAL_S = env_int("GRADING_HEARTBEAT_INTERVAL_S", 10, minimum=1)
 # A RUNNING submission whose heartbeat is older than this is presumed orphaned (worker died).

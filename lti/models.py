@@ -40,6 +40,9 @@ class CourseLink(BaseModel):
         LtiContext, on_delete=models.CASCADE, related_name="coursebench_link"
     )
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lti_links")
+    # Lab scores are provisional (the public score) while the lab is open: sent to the LMS
+    # only if the instructor allows it; the private score at close is always sent.
+    send_provisional = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{self.context} -> {self.course.slug}"
@@ -98,3 +101,44 @@ class LaunchFailure(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.failed_check}"
+
+
+class ScoreSync(BaseModel):
+    """One student's score on one placed item, as Coursebench wants the LMS to have it, and
+    whether it has. `version` goes up at each change; the task sends a version and records
+    `sent_version`, so a late retry of an older version sends nothing (and the AGS timestamp,
+    `scored_at`, lets the LMS ignore anything older it might still receive)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "The LMS has the current score"
+        FAILED = "failed", "Sending failed (will retry)"
+        NO_LINE_ITEM = "no_line_item", "No gradebook column in the LMS"
+
+    context = models.ForeignKey(LtiContext, on_delete=models.CASCADE, related_name="+")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    resource = models.CharField(max_length=40)  # quiz:<id> or lab:<id>, the line item's
+    score_given = models.FloatField(null=True, blank=True)
+    score_maximum = models.FloatField()
+    activity_progress = models.CharField(max_length=20)
+    grading_progress = models.CharField(max_length=20)
+    scored_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1)
+    sent_version = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    lineitem_url = models.URLField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["context", "student", "resource"], name="lti_score_sync_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} {self.resource} v{self.version} ({self.state})"

@@ -102,6 +102,96 @@ class LaunchForm:
         return {"state": self.state, "id_token": self.id_token}
 
 
+class _LMSHandler(BaseHTTPRequestHandler):
+    """The test LMS's HTTP endpoints: JWKS, token, line items and scores, memberships."""
+
+    lms: TestLMS
+
+    def do_GET(self):
+        self.lms.requests_seen.append(self.path)
+        path = urlsplit(self.path)
+        if path.path == "/jwks":
+            return self._json(200, self.lms.jwks())
+        if not self._authorized():
+            return None
+        if path.path == "/lineitems":
+            return self._json(200, self.lms.line_items)
+        if path.path == "/memberships":
+            return self._members(dict(parse_qsl(path.query)))
+        return self._json(404, {"error": "not found"})
+
+    def do_POST(self):
+        self.lms.requests_seen.append("POST " + self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode()
+        if self.path == "/token":
+            try:
+                token = self.lms._conf().get_access_token(dict(parse_qsl(body)))
+            except Exception as exc:  # the platform library's refusal
+                return self._json(400, {"error": "invalid_client", "detail": str(exc)})
+            return self._json(200, token)
+        if not self._authorized():
+            return None
+        if self.lms.fail_next:
+            self.lms.fail_next -= 1
+            return self._json(503, {"error": "try later"})
+        if self.path == "/lineitems":
+            item = json.loads(body)
+            item["id"] = f"{self.lms.base_url}/lineitems/{len(self.lms.line_items) + 1}"
+            self.lms.line_items.append(item)
+            return self._json(201, item)
+        if self.path.startswith("/lineitems/") and self.path.endswith("/scores"):
+            score = json.loads(body)
+            score["lineitem"] = self.lms.base_url + self.path.removesuffix("/scores")
+            self.lms.scores.append(score)
+            return self._json(200, {})
+        return self._json(404, {"error": "not found"})
+
+    def _authorized(self) -> bool:
+        header = self.headers.get("Authorization", "")
+        try:
+            ok = header.startswith("Bearer ") and self.lms._conf().validate_token(
+                header.removeprefix("Bearer ")
+            )
+        except Exception:
+            ok = False
+        if not ok:
+            self._json(401, {"error": "invalid token"})
+        return bool(ok)
+
+    def _members(self, query: dict[str, str]) -> None:
+        start = int(query.get("from", 0))
+        page = self.lms.members[start : start + self.lms.members_page_size]
+        data = json.dumps(
+            {
+                "id": f"{self.lms.base_url}/memberships",
+                "context": {"id": "lms-course-1", "title": "Machine learning"},
+                "members": page,
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.ims.lti-nrps.v2.membershipcontainer+json")
+        self.send_header("Content-Length", str(len(data)))
+        following = start + self.lms.members_page_size
+        if following < len(self.lms.members):
+            self.send_header(
+                "Link", f'<{self.lms.base_url}/memberships?from={following}>; rel="next"'
+            )
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _json(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:  # quiet test output
+        pass
+
+
 @dataclass
 class TestLMS:
     """One LMS: its issuer is its loopback base URL; `client_id` and `deployment_id` are
@@ -116,6 +206,17 @@ class TestLMS:
     base_url: str = ""
     _server: ThreadingHTTPServer | None = None
     requests_seen: list[str] = field(default_factory=list)
+    # AGS: the LMS's gradebook columns and the scores posted to them (in order received).
+    line_items: list[dict[str, Any]] = field(default_factory=list)
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    # NRPS: the course's members as the LMS lists them; page size of the memberships service.
+    members: list[dict[str, Any]] = field(default_factory=list)
+    members_page_size: int = 2
+    # The tool's public keys, which the LMS checks client assertions against (the tests fetch
+    # them from Coursebench's /lti/jwks/).
+    tool_jwks: dict[str, Any] | None = None
+    # Make the next N service calls answer 503 (an LMS having a bad moment).
+    fail_next: int = 0
 
     # --- the HTTP server --------------------------------------------------------------------
     @classmethod
@@ -133,27 +234,7 @@ class TestLMS:
             self._server.server_close()
 
     def _handler(self):
-        lms = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                lms.requests_seen.append(self.path)
-                if self.path == "/jwks":
-                    return self._json(200, lms.jwks())
-                return self._json(404, {"error": "not found"})
-
-            def _json(self, status: int, body: Any) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:  # quiet test output
-                pass
-
-        return Handler
+        return type("Handler", (_LMSHandler,), {"lms": self})
 
     # --- what Coursebench's staff register --------------------------------------------------
     @property
@@ -183,6 +264,31 @@ class TestLMS:
             "deployment_ids": [self.deployment_id],
             "frame_origins": [self.base_url],
         }
+
+    def _conf(self) -> _Conf:
+        """The platform library's configuration for the service endpoints (token, scores)."""
+        registration = (
+            Registration()
+            .set_iss(self.issuer)
+            .set_client_id(self.client_id)
+            .set_platform_public_key(_pem(self.keys[-1], private=False))
+            .set_platform_private_key(_pem(self.keys[-1], private=True))
+        )
+        if self.tool_jwks is not None:
+            registration.set_tool_key_set(self.tool_jwks)
+        return _Conf(registration=registration)
+
+    def add_line_items_from(self, content_items: list[dict[str, Any]]) -> None:
+        """What an LMS does on a deep linking reply: a column per item with a lineItem."""
+        for item in content_items:
+            if "lineItem" in item:
+                line_item = {**item["lineItem"]}
+                line_item["id"] = f"{self.base_url}/lineitems/{len(self.line_items) + 1}"
+                line_item["resourceLinkId"] = item["custom"]["resource"]
+                self.line_items.append(line_item)
+
+    def scores_for(self, user_id: str) -> list[dict[str, Any]]:
+        return [s for s in self.scores if s.get("userId") == user_id]
 
     # --- keys -------------------------------------------------------------------------------
     def jwks(self) -> dict[str, Any]:
@@ -290,6 +396,8 @@ class TestLMS:
             launch.set_resource_link_claim(resource_link_id, title="Coursebench link")
         if custom:
             launch.set_custom_parameters_claim(custom)
+        launch.set_ags(lineitems_url=self.base_url + "/lineitems")
+        launch.set_nrps(context_memberships_url=self.base_url + "/memberships")
         if extra_claims:
             launch.set_extra_claims(extra_claims)
         launch.set_id_token_expiration(expires_in)

@@ -1,0 +1,27 @@
+"""Thin Celery tasks: take ids, call a service."""
+
+from celery import shared_task
+
+from courseware.models import Course
+from lti.services import grades
+
+
+@shared_task(ignore_result=True)
+def scores_refresh(course_id: int, student_ids: list[int] | None = None) -> None:
+    course = Course.objects.filter(pk=course_id).first()
+    if course is not None:
+        grades.scores_refresh(course=course, student_ids=student_ids)
+
+
+@shared_task(
+    bind=True,
+    ignore_result=True,
+    autoretry_for=(grades.ScoreSendError,),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def score_send(self, sync_id: int, version: int) -> str:
+    # A retry sends the same version; if a newer one exists by then, it sends nothing.
+    return grades.score_send(sync_id=sync_id, version=version)
