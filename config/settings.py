@@ -403,6 +403,7 @@ CELERY_TASK_ROUTES = {
     # LMS calls (AGS) are network-bound: on the maintenance worker, never behind grading.
     "lti.tasks.scores_refresh": {"queue": "maintenance"},
     "lti.tasks.score_send": {"queue": "maintenance"},
+    "lti.tasks.scores_refresh_linked": {"queue": "maintenance"},
 }
 GRADING_HEARTBEAT_INTERVAL_S = env_int("GRADING_HEARTBEAT_INTERVAL_S", 10, minimum=1)
 # A RUNNING submission whose heartbeat is older than this is presumed orphaned (worker died).
@@ -428,6 +429,12 @@ CELERY_BEAT_SCHEDULE = {
     "finalize-overdue-quiz-attempts": {
         "task": "quizzes.tasks.finalize_overdue_attempts",
         "schedule": 60,
+    },
+    # LMS gradebooks catch up with what no grade event announces (a lab closing), and LMS
+    # rosters are synced (docs/lti.md).
+    "lti-scores-refresh": {
+        "task": "lti.tasks.scores_refresh_linked",
+        "schedule": 15 * 60,
     },
 }
 _visibility = CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")

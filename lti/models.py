@@ -142,3 +142,19 @@ class ScoreSync(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.student} {self.resource} v{self.version} ({self.state})"
+
+
+class Placement(BaseModel):
+    """A gradable item an instructor placed in an LMS course by deep linking: the LMS made a
+    column (line item) for it, so its scores are sent there."""
+
+    context = models.ForeignKey(LtiContext, on_delete=models.CASCADE, related_name="+")
+    resource = models.CharField(max_length=40)  # quiz:<id> or lab:<id>
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["context", "resource"], name="lti_placement_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} in {self.context}"

@@ -204,14 +204,10 @@ def deep_link_choices(*, actor: Actor, course) -> list[DeepLinkChoice]:
             )
         )
         for quiz in Quiz.objects.filter(session=session).order_by("pk"):
+            maximum = float(points.get(("quiz", quiz.pk), 0.0))
+            # A quiz worth 0 points (no questions yet) gets no LMS column: AGS needs a maximum.
             choices.append(
-                DeepLinkChoice(
-                    f"quiz:{quiz.pk}",
-                    "quiz",
-                    quiz.title,
-                    True,
-                    float(points.get(("quiz", quiz.pk), 0.0)),
-                )
+                DeepLinkChoice(f"quiz:{quiz.pk}", "quiz", quiz.title, maximum > 0, maximum)
             )
         for lab in Lab.objects.filter(session=session).order_by("pk"):
             choices.append(

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
+from lti_tool.models import LtiLaunch
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 from pylti1p3.message_launch import MessageLaunch
@@ -17,6 +19,7 @@ from core.exceptions import ApplicationError
 from courseware.models import Course
 from courseware.permissions import Actor, require_instructor
 from gradebook.services import gradebook_items_sync
+from lti.models import Placement
 from lti.selectors import DeepLinkChoice, deep_link_choices
 
 # Line items Coursebench created carry this tag, so AGS finds its own columns.
@@ -56,19 +59,20 @@ def deep_link_prepare(*, actor: Actor, course: Course) -> list[DeepLinkChoice]:
     return deep_link_choices(actor=actor, course=course)
 
 
+@transaction.atomic
 def deep_link_reply(
     *, actor: Actor, message_launch: MessageLaunch, course: Course, picks: list[str]
 ) -> DeepLinkReply:
     """The signed reply for the picked items (`resource` values such as `quiz:12`), in the
-    order offered. Instructors of the course only. Writes nothing: the LMS makes the links
-    and columns when it receives the reply."""
+    order offered. Instructors of the course only. Records the gradable ones as placed in
+    this LMS course (their scores go to the columns the LMS makes from the reply)."""
     require_instructor(user=actor, course=course)
     if not message_launch.is_deep_link_launch():
         raise ApplicationError(
             "not_deep_linking",
             "This launch is not a deep linking request: add content from the LMS's content picker.",
         )
-    offered = {choice.resource: choice for choice in deep_link_choices(actor=actor, course=course)}
+    offered = {choice.resource: choice for choice in deep_link_prepare(actor=actor, course=course)}
     unknown = [p for p in picks if p not in offered]
     if unknown:
         raise ApplicationError(
@@ -77,6 +81,10 @@ def deep_link_reply(
     if not picks:
         raise ApplicationError("nothing_picked", "Pick at least one item to add to the LMS.")
     items = [choice for resource, choice in offered.items() if resource in picks]
+    context = LtiLaunch(message_launch).context
+    for choice in items:
+        if choice.gradable:
+            Placement.objects.get_or_create(context=context, resource=choice.resource)
     deep_link = message_launch.get_deep_link()
     settings_claim = message_launch.get_launch_data()[
         "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"

@@ -32,7 +32,7 @@ from courseware.models import Course
 from courseware.permissions import Actor, require_instructor
 from gradebook.models import GradeCell, GradeItem
 from gradebook.services import gradebook_ensure_fresh, gradebook_student_refresh
-from lti.models import CourseLink, LinkTarget, ScoreSync
+from lti.models import CourseLink, LinkTarget, Placement, ScoreSync
 
 logger = logging.getLogger("lti.grades")
 
@@ -73,11 +73,31 @@ def _wanted(cell: GradeCell | None, item: GradeItem, *, send_provisional: bool) 
 
 def _placed(link: CourseLink) -> dict[tuple[str, int], str]:
     """(gradebook kind, source id) → resource, for the gradable items placed in this LMS
-    course."""
-    targets = LinkTarget.objects.filter(
-        resource_link__context=link.context, kind__in=GRADABLE
-    ).values_list("kind", "object_id")
-    return {(kind, object_id): f"{kind}:{object_id}" for kind, object_id in targets}
+    course: by deep linking (Placement) or by a launched link naming one (LinkTarget)."""
+    resources = set(
+        Placement.objects.filter(context=link.context).values_list("resource", flat=True)
+    )
+    resources |= {
+        f"{kind}:{object_id}"
+        for kind, object_id in LinkTarget.objects.filter(
+            resource_link__context=link.context, kind__in=GRADABLE
+        ).values_list("kind", "object_id")
+    }
+    placed = {}
+    for resource in resources:
+        kind, _, object_id = resource.partition(":")
+        placed[(kind, int(object_id))] = resource
+    return placed
+
+
+def linked_course_ids() -> list[int]:
+    """Offerings linked to an LMS course that takes scores."""
+    return list(
+        CourseLink.objects.filter(context__can_publish_scores=True)
+        .exclude(context__lineitems_url="")
+        .values_list("course_id", flat=True)
+        .distinct()
+    )
 
 
 def _links(course: Course) -> list[CourseLink]:

@@ -4,20 +4,29 @@ scores): what is sent, when, and that retries never overwrite a later score."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from config.celery import app as celery_app
+from core.actors import SYSTEM
 from core.exceptions import PermissionDeniedError
 from gradebook.models import GradeItem
 from gradebook.services import cell_override_set, gradebook_items_sync
+from labs.models import Lab
+from labs.services.grading import submission_claim, submission_finish
 from lti.models import CourseLink, ScoreSync
 from lti.services import grades
 from lti.tasks import score_send as score_send_task
+from lti.tasks import scores_refresh_linked
 from quizzes.models import Quiz
-from tests.factories import LabFactory, SessionFactory
+from quizzes.services import attempt_start, attempt_submit, question_create, quiz_question_add
+from tests.factories import LabFactory, SessionFactory, SubmissionFactory
 from tests.lti.platform import INSTRUCTOR, LEARNER, platform_reads_deep_link_reply
+from tests.quizzes.conftest import NOW, QuizFactory, true_false
 
 pytestmark = [pytest.mark.lti, pytest.mark.django_db]
 
@@ -173,3 +182,81 @@ def test_only_the_courses_instructor_can_resend(lms, placed, django_capture_on_c
     sync.refresh_from_db()
     assert (sync.version, sync.sent_version) == (2, 2)
     assert [s["scoreGiven"] for s in lms.scores_for("s-1")] == [20.0, 20.0]
+
+
+def _place(lms, login_url, teacher_client, resources):
+    lms.launch(
+        teacher_client, login_url=login_url, user_id="t-1", roles=[INSTRUCTOR], deep_link=True
+    )
+    reply = teacher_client.post("/lti/deep-link/pick/", {"resource": resources}).content.decode()
+    jwt_value = re.search(r'name="JWT" value="([^"]+)"', reply).group(1)
+    lms.tool_jwks = teacher_client.get("/lti/jwks/").json()
+    lms.add_line_items_from(platform_reads_deep_link_reply(jwt_value, lms.tool_jwks))
+
+
+@pytest.fixture
+def linked(lms, login_url, eager_celery):
+    teacher = Client()
+    lms.launch(teacher, login_url=login_url, user_id="t-1", roles=[INSTRUCTOR])
+    student_client = Client()
+    lms.launch(student_client, login_url=login_url, user_id="s-1", roles=[LEARNER])
+    course = CourseLink.objects.get().course
+    student = course.memberships.get(role="student").user
+    return course, teacher, student
+
+
+def test_a_submitted_quiz_attempt_reaches_the_lms(
+    lms, login_url, linked, django_capture_on_commit_callbacks
+):
+    course, teacher, student = linked
+    session = SessionFactory(course=course, number=2)
+    quiz = QuizFactory(session=session, opens_at=NOW - timedelta(hours=1))
+    question = question_create(course=course, content=true_false())
+    quiz_question_add(actor=SYSTEM, quiz=quiz, question=question, mark=2)
+    _place(lms, login_url, teacher, [f"quiz:{quiz.pk}"])
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt = attempt_start(actor=student, quiz=quiz, now=NOW)
+        attempt_submit(
+            actor=student,
+            attempt=attempt,
+            responses={1: {"value": False}},
+            now=NOW + timedelta(minutes=2),
+        )
+    [score] = lms.scores_for("s-1")
+    assert (score["scoreGiven"], score["scoreMaximum"]) == (2.0, 2.0)
+    assert score["gradingProgress"] == "FullyGraded"
+
+
+def test_a_scored_lab_submission_reaches_the_lms_with_the_private_score_once_closed(
+    lms, login_url, linked, django_capture_on_commit_callbacks
+):
+    course, teacher, student = linked
+    session = SessionFactory(course=course, number=3)
+    lab = LabFactory(session=session, closes_at=timezone.now() + timedelta(hours=1))
+    _place(lms, login_url, teacher, [f"lab:{lab.pk}"])
+
+    def scored(public: float, private: float):
+        submission = SubmissionFactory(lab=lab, student=student)
+        token = submission_claim(submission_id=submission.pk, worker_host="test")
+        result = SimpleNamespace(
+            metrics_public={"macro_f1": public},
+            metrics_private={"macro_f1": private},
+            notes=[],
+            grader_version="test",
+            timings={},
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            submission_finish(submission_id=submission.pk, token=token, result=result)
+
+    # Open: the public score is provisional, and this course does not send provisional scores.
+    scored(0.5, 0.4)
+    assert lms.scores_for("s-1") == []
+    # Closed: the periodic refresh sends the private score (10 points: the lab's gradebook max).
+    Lab.objects.filter(pk=lab.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        scores_refresh_linked.delay()
+    [score] = lms.scores_for("s-1")
+    assert (score["scoreGiven"], score["scoreMaximum"]) == (4.0, 10.0)
+    # A better submission scored after the close (e.g. a re-grade) is sent at once (its event).
+    scored(0.9, 0.8)
+    assert [s["scoreGiven"] for s in lms.scores_for("s-1")] == [4.0, 8.0]
