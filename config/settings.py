@@ -404,6 +404,8 @@ CELERY_TASK_ROUTES = {
     "lti.tasks.scores_refresh": {"queue": "maintenance"},
     "lti.tasks.score_send": {"queue": "maintenance"},
     "lti.tasks.scores_refresh_linked": {"queue": "maintenance"},
+    "lti.tasks.roster_sync": {"queue": "maintenance"},
+    "lti.tasks.roster_sync_linked": {"queue": "maintenance"},
 }
 GRADING_HEARTBEAT_INTERVAL_S = env_int("GRADING_HEARTBEAT_INTERVAL_S", 10, minimum=1)
 # A RUNNING submission whose heartbeat is older than this is presumed orphaned (worker died).
@@ -435,6 +437,10 @@ CELERY_BEAT_SCHEDULE = {
     "lti-scores-refresh": {
         "task": "lti.tasks.scores_refresh_linked",
         "schedule": 15 * 60,
+    },
+    "lti-roster-sync": {
+        "task": "lti.tasks.roster_sync_linked",
+        "schedule": 6 * 3600,
     },
 }
 _visibility = CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")

@@ -17,7 +17,7 @@ from courseware.models import Course
 from courseware.permissions import Actor, require_instructor, require_site_staff
 from gradebook.models import GradeItem
 from labs.models import Lab
-from lti.models import LaunchFailure
+from lti.models import CourseLink, LaunchFailure, ScoreSync
 from quizzes.models import Quiz
 
 # What the tool asks the LMS for (Canvas developer key "scopes", Moodle "Services").
@@ -229,3 +229,42 @@ def deep_link_course_get(*, actor: Actor, course_id: int) -> Course:
         raise NotFoundError("The course this LMS link was for no longer exists.")
     require_instructor(user=actor, course=course)
     return course
+
+
+@dataclass(frozen=True)
+class CourseLti:
+    links: list
+    scores: list  # (ScoreSync with student loaded, the item's title)
+
+
+def course_lti_get(*, actor: Actor, code: str) -> tuple[Course, CourseLti]:
+    """An offering's LMS links and, per student and placed item, whether the LMS has the
+    current score. Instructors only."""
+    course = Course.objects.filter(slug__iexact=code).first()
+    if course is None:
+        raise NotFoundError(f"No course {code} among your courses.")
+    require_instructor(user=actor, course=course)
+    links = list(CourseLink.objects.filter(course=course).select_related("context"))
+    scores = list(
+        ScoreSync.objects.filter(context__in=[link.context for link in links])
+        .select_related("student", "context")
+        .order_by("resource", "student__last_name", "student__first_name", "student__pk")
+    )
+    resources = {f"quiz:{q.pk}": q.title for q in Quiz.objects.filter(session__course=course)}
+    resources |= {f"lab:{lab.pk}": lab.title for lab in Lab.objects.filter(session__course=course)}
+    rows = [(sync, resources.get(sync.resource, sync.resource)) for sync in scores]
+    return course, CourseLti(links=links, scores=rows)
+
+
+def score_sync_get(*, actor: Actor, pk: int):
+    """One score row, for its course's instructors."""
+    sync = ScoreSync.objects.filter(pk=pk).first()
+    link = (
+        CourseLink.objects.select_related("course")
+        .filter(context_id=getattr(sync, "context_id", None))
+        .first()
+    )
+    if sync is None or link is None:
+        raise NotFoundError("No such score.")
+    require_instructor(user=actor, course=link.course)
+    return sync

@@ -34,3 +34,22 @@ def scores_refresh_linked() -> None:
     Only changed scores are sent."""
     for course_id in grades.linked_course_ids():
         scores_refresh.delay(course_id, None)
+
+
+@shared_task(ignore_result=True)
+def roster_sync(course_id: int) -> None:
+    from core.actors import SYSTEM
+    from lti.services import roster
+
+    course = Course.objects.filter(pk=course_id).first()
+    if course is not None:
+        roster.roster_sync(actor=SYSTEM, course=course)
+
+
+@shared_task(ignore_result=True)
+def roster_sync_linked() -> None:
+    """Beat: every linked offering's roster, one task each (one failing LMS stops no other)."""
+    from lti.services import roster
+
+    for course_id in roster.roster_linked_course_ids():
+        roster_sync.delay(course_id)

@@ -198,3 +198,34 @@ def platform_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "scopes": selectors.SCOPES,
     }
     return render(request, "lti/platform_detail.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def course_lti(request: HttpRequest, code: str) -> HttpResponse:
+    course, overview = selectors.course_lti_get(actor=request.user, code=code)
+    return render(request, "lti/course_lti.html", {"course": course, "overview": overview})
+
+
+@login_required
+@require_POST
+def roster_sync(request: HttpRequest, code: str) -> HttpResponse:
+    course, _overview = selectors.course_lti_get(actor=request.user, code=code)
+    try:
+        result = services.roster_sync(actor=request.user, course=course)
+    except ApplicationError as exc:
+        if exc.denies_access:
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, result.summary)
+    return redirect("lti-course", code=course.slug)
+
+
+@login_required
+@require_POST
+def score_resend(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    sync = selectors.score_sync_get(actor=request.user, pk=pk)
+    services.score_resend(actor=request.user, sync=sync)
+    messages.success(request, "Sending the score to the LMS again.")
+    return redirect("lti-course", code=code)

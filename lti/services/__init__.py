@@ -8,11 +8,13 @@ roster.py         (to come) NRPS roster sync
 """
 
 from lti.services.deep_linking import deep_link_prepare, deep_link_reply
+from lti.services.grades import score_resend, scores_refresh
 from lti.services.registration import (
     platform_deployment_add,
     platform_register,
     platform_set_active,
 )
+from lti.services.roster import roster_sync
 
 __all__ = [
     "deep_link_prepare",
@@ -20,4 +22,7 @@ __all__ = [
     "platform_deployment_add",
     "platform_register",
     "platform_set_active",
+    "roster_sync",
+    "score_resend",
+    "scores_refresh",
 ]

@@ -253,7 +253,7 @@ def _username(lti_user: LtiUser) -> str:
     return f"lti-{digest[:20]}"
 
 
-def _account_for(lti_user: LtiUser) -> tuple[AbstractBaseUser, bool]:
+def account_for_lti_user(lti_user: LtiUser) -> tuple[AbstractBaseUser, bool]:
     """The Coursebench account of an LMS user: matched by (registration, subject) only. A new
     one takes the name and email from the claims; an email that already belongs to an account
     is *not* matched or copied (the LMS's say-so about an email is no proof that the person
@@ -337,7 +337,7 @@ def _course_for(
     return course, created
 
 
-def _enrol(*, course: Course, user: AbstractBaseUser, role: str) -> None:
+def enrol_from_lms(*, course: Course, user: AbstractBaseUser, role: str) -> None:
     """The LMS is the source of truth for the role; an unenrolled member is re-enrolled."""
     membership = Membership.objects.filter(course=course, user=user).first()
     if membership is None or membership.role != role:
@@ -425,12 +425,12 @@ def launch_accept(*, message_launch: DjangoMessageLaunch) -> LaunchResult:
             f"learner (roles: {', '.join(lti_launch.roles_claim or []) or 'none'}).",
         )
     sync_data_from_launch(lti_launch)
-    user, account_created = _account_for(lti_launch.user)
+    user, account_created = account_for_lti_user(lti_launch.user)
     custom = lti_launch.get_claim("https://purl.imsglobal.org/spec/lti/claim/custom") or {}
     course, course_created = _course_for(
         context=lti_launch.context, user=user, role=role, custom=custom
     )
-    _enrol(course=course, user=user, role=role)
+    enrol_from_lms(course=course, user=user, role=role)
     is_deep_link = message_type == DEEP_LINKING
     if is_deep_link:
         url = reverse("course-detail", kwargs={"code": course.slug})

@@ -260,3 +260,27 @@ def test_a_scored_lab_submission_reaches_the_lms_with_the_private_score_once_clo
     # A better submission scored after the close (e.g. a re-grade) is sent at once (its event).
     scored(0.9, 0.8)
     assert [s["scoreGiven"] for s in lms.scores_for("s-1")] == [4.0, 8.0]
+
+
+def test_the_instructor_sees_whether_the_lms_has_each_score_and_resends(
+    lms, placed, django_capture_on_commit_callbacks
+):
+    course, teacher, student, quiz, item = placed
+    _override(teacher, item, student, 20, django_capture_on_commit_callbacks)
+    client = Client()
+    client.force_login(teacher)
+    page = client.get(f"/courses/{course.slug}/lti/")
+    html = page.content.decode()
+    assert "Attention quiz" in html and "The LMS has the current score" in html
+    sync = ScoreSync.objects.get(resource=f"quiz:{quiz.pk}")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/courses/{course.slug}/lti/scores/{sync.pk}/resend/")
+    assert response.status_code == 302
+    assert [s["scoreGiven"] for s in lms.scores_for("s-1")] == [20.0, 20.0]
+    student_client = Client()
+    student_client.force_login(student)
+    assert student_client.get(f"/courses/{course.slug}/lti/").status_code == 403
+    assert (
+        student_client.post(f"/courses/{course.slug}/lti/scores/{sync.pk}/resend/").status_code
+        == 403
+    )
