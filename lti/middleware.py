@@ -30,7 +30,10 @@ LTI_PREFIX = "/lti/"
 def _frame_origins(request: HttpRequest) -> list[str] | None:
     """The origins allowed to frame this response, or None when it is not framed."""
     session = getattr(request, "session", None)
-    origins = session.get(SESSION_FRAME_ORIGINS) if session is not None else None
+    # Only a request that carries a session cookie can belong to a launched session; reading
+    # the session of any other request would add `Vary: Cookie` to every response.
+    has_session = session is not None and settings.SESSION_COOKIE_NAME in request.COOKIES
+    origins = session.get(SESSION_FRAME_ORIGINS) if has_session else None
     if origins:
         return list(origins)
     if request.path.startswith(LTI_PREFIX):

@@ -19,8 +19,6 @@ from lti import services
 from lti.models import CourseLink, LinkTarget, UsedNonce
 from tests.lti.platform import TestLMS
 
-pytestmark = pytest.mark.lti
-
 
 @pytest.fixture
 def lms():
