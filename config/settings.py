@@ -108,12 +108,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Inside X-Frame-Options and CSP: frame-ancestors = the launching platform's origins, and
+    # no X-Frame-Options, on LTI routes and LTI-launched sessions only (error pages included).
+    "lti.middleware.FrameAncestorsMiddleware",
     # Turns a login lockout (flagged by axes' backend) into core.auth.lockout_response.
     "axes.middleware.AxesMiddleware",
     "core.middleware.ApplicationErrorMiddleware",
-    # Inside X-Frame-Options and CSP: frame-ancestors = the launching platform's origins, and
-    # no X-Frame-Options, on LTI routes and LTI-launched sessions only.
-    "lti.middleware.FrameAncestorsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
