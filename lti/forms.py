@@ -45,3 +45,7 @@ class PlatformForm(forms.Form):
 
 class DeploymentForm(forms.Form):
     deployment_id = forms.CharField(max_length=255, label="Deployment ID")
+
+
+class PlatformActiveForm(forms.Form):
+    is_active = forms.BooleanField(required=False)

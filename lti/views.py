@@ -20,7 +20,7 @@ from pylti1p3.exception import LtiException
 from core.exceptions import ApplicationError
 from core.forms import form_error_message
 from lti import selectors, services
-from lti.forms import DeploymentForm, PlatformForm
+from lti.forms import DeploymentForm, PlatformActiveForm, PlatformForm
 from lti.middleware import SESSION_DEEP_LINK, SESSION_FRAME_ORIGINS
 from lti.services.launch import (
     LaunchRefused,
@@ -198,6 +198,22 @@ def platform_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "scopes": selectors.SCOPES,
     }
     return render(request, "lti/platform_detail.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def platform_active(request: HttpRequest, pk: int) -> HttpResponse:
+    registration = selectors.platform_get(actor=request.user, pk=pk)
+    form = PlatformActiveForm(request.POST)
+    form.is_valid()
+    is_active = form.cleaned_data.get("is_active", False)
+    services.platform_set_active(actor=request.user, registration=registration, is_active=is_active)
+    messages.success(
+        request,
+        f"{registration.name} is {'on' if is_active else 'off'}: launches from it are "
+        f"{'accepted' if is_active else 'refused'}.",
+    )
+    return redirect("lti-platform-detail", pk=registration.pk)
 
 
 @login_required

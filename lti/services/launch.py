@@ -69,7 +69,15 @@ _LIBRARY_CHECKS = (
     ("token", "the id_token's format", "JWT must contain 3 parts", "can't be decoded"),
     ("nonce", "the nonce", "nonce", "Nonce"),
     ("audience", "the audience (client id)", "Registration not found", "Client id not registered"),
-    ("expiry", "the expiry", "Signature has expired", "has expired", '"exp"'),
+    (
+        "expiry",
+        "the expiry",
+        "Signature has expired",
+        "has expired",
+        '"exp"',
+        '"iat"',
+        "not yet valid",
+    ),
     (
         "signature",
         "the signature",

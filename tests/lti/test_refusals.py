@@ -62,6 +62,16 @@ def test_an_expired_token_is_refused(lms, login_url):
     assert row_counts() == before
 
 
+def test_a_token_without_an_expiry_is_refused(lms, login_url):
+    before = row_counts()
+    # lti1p3platform leaves out exp and iat when told the token never expires.
+    response = lms.launch(
+        Client(), login_url=login_url, user_id="t-1", roles=[INSTRUCTOR], expires_in=0
+    )
+    _refused(response, "expiry")
+    assert row_counts() == before
+
+
 def test_a_replayed_token_is_refused_and_the_replay_creates_nothing(lms, login_url):
     client = Client()
     form = lms.launch_form(client, login_url=login_url, user_id="t-1", roles=[INSTRUCTOR])

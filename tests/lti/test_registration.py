@@ -161,3 +161,18 @@ def test_a_staff_form_error_is_shown_and_nothing_is_registered():
     )
     assert response.status_code == 400
     assert not LtiRegistration.objects.exists()
+
+
+@pytest.mark.parametrize(("who", "status"), [("instructor", 403), ("staff", 302)])
+def test_staff_turn_a_platform_off_and_on(who, status):
+    registration = services.platform_register(actor=SYSTEM, **VALUES)
+    client = Client()
+    client.force_login(_people()[who])
+    url = f"/staff/lti/platforms/{registration.pk}/active/"
+    assert client.post(url, {}).status_code == status
+    registration.refresh_from_db()
+    assert registration.is_active == (who != "staff")
+    if who == "staff":
+        client.post(url, {"is_active": "on"})
+        registration.refresh_from_db()
+        assert registration.is_active
