@@ -10,6 +10,7 @@ from lti_tool.models import LtiUser
 
 from courseware.models import Membership
 from lti.models import CourseLink, LinkTarget
+from lti.services.launch import context_role
 from tests.factories import LabFactory, SessionFactory, UserFactory
 from tests.lti.platform import INSTRUCTOR, LEARNER, MENTOR, TEACHING_ASSISTANT
 
@@ -160,3 +161,18 @@ def test_a_login_naming_another_registration_is_refused(lms, registration):
     login_url = "http://127.0.0.1:8000/lti/login/00000000-0000-0000-0000-000000000000/"
     response = lms.login(Client(), login_url=login_url, user_id="t-1")
     assert response.status_code == 400 and b"Failed check: login" in response.content
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator"], "instructor"),
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper"], "instructor"),
+        (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor"], None),
+        (["http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"], None),
+        ([], None),
+        ([LEARNER, "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student"], "student"),
+    ],
+)
+def test_context_roles_only_decide_the_coursebench_role(roles, expected):
+    assert context_role(roles) == expected
