@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from lti.models import LaunchFailure
+from tests.factories import UserFactory
 from tests.lti.conftest import row_counts
 from tests.lti.platform import INSTRUCTOR, LEARNER, new_key, tamper
 
@@ -155,3 +156,11 @@ def test_a_student_launch_before_the_course_is_opened_creates_nothing(lms, login
     response = lms.launch(Client(), login_url=login_url, user_id="s-1", roles=[LEARNER])
     _refused(response, "course")
     assert row_counts() == before
+
+
+def test_staff_see_the_refusal_on_the_platforms_page(lms, login_url):
+    lms.launch(Client(), login_url=login_url, user_id="t-1", roles=[INSTRUCTOR], expires_in=-120)
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True))
+    page = staff.get("/staff/lti/platforms/").content.decode()
+    assert "expiry" in page and "Signature has expired" in page and lms.issuer in page
