@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from lti_tool.lti_core.constants import ContextRole
+from lti_tool.lti_core.utils import normalize_role
 from lti_tool.models import LtiContext, LtiDeployment, LtiLaunch, LtiRegistration, LtiUser
 from lti_tool.utils import DjangoToolConfig, sync_data_from_launch
 from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
@@ -212,7 +213,7 @@ def context_role(roles: list[str]) -> str | None:
     roles = roles or []
     if TA_ROLE in roles or any(r.endswith("#TeachingAssistant") for r in roles):
         return Membership.Role.TEACHING_ASSISTANT
-    normalized = {_normalize(r) for r in roles}
+    normalized = {normalize_role(r) for r in roles}
     if normalized & {
         ContextRole.INSTRUCTOR,
         ContextRole.ADMINISTRATOR,
@@ -222,12 +223,6 @@ def context_role(roles: list[str]) -> str | None:
     if ContextRole.LEARNER in normalized:
         return Membership.Role.STUDENT
     return None
-
-
-def _normalize(role: str) -> str:
-    from lti_tool.lti_core.utils import normalize_role
-
-    return normalize_role(role)
 
 
 @dataclass(frozen=True)
