@@ -85,6 +85,10 @@ INSTALLED_APPS = [
     "offerings",
     # Above quizzes and labs: every student's results, totals and mastery (docs/gradebook.md).
     "gradebook",
+    # LTI 1.3: django-lti's models (registrations, deployments, keys, contexts) and ours,
+    # above every course app (docs/lti.md).
+    "lti_tool",
+    "lti",
     # Above the apps: composes the demo course from each of them (`load_demo`).
     "demo",
 ]
@@ -97,12 +101,18 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Before anything reads a body: refuses one over REQUEST_MAX_BYTES from its Content-Length.
     "core.middleware.RequestSizeLimitMiddleware",
+    # Outside the session and CSRF middleware, so it sees their cookies: SameSite=None; Secure
+    # for LTI routes and LTI-launched sessions only (docs/lti.md, "In the LMS's frame").
+    "lti.middleware.FramedCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Inside X-Frame-Options and CSP: frame-ancestors = the launching platform's origins, and
+    # no X-Frame-Options, on LTI routes and LTI-launched sessions only (error pages included).
+    "lti.middleware.FrameAncestorsMiddleware",
     # Turns a login lockout (flagged by axes' backend) into core.auth.lockout_response.
     "axes.middleware.AxesMiddleware",
     "core.middleware.ApplicationErrorMiddleware",
@@ -414,6 +424,12 @@ CELERY_TASK_ROUTES = {
     "labs.tasks.regrade_submission": {"queue": "grading_low"},
     "labs.tasks.sweep_submissions": {"queue": "maintenance"},
     "quizzes.tasks.finalize_overdue_attempts": {"queue": "maintenance"},
+    # LMS calls (AGS) are network-bound: on the maintenance worker, never behind grading.
+    "lti.tasks.scores_refresh": {"queue": "maintenance"},
+    "lti.tasks.score_send": {"queue": "maintenance"},
+    "lti.tasks.scores_refresh_linked": {"queue": "maintenance"},
+    "lti.tasks.roster_sync": {"queue": "maintenance"},
+    "lti.tasks.roster_sync_linked": {"queue": "maintenance"},
 }
 GRADING_HEARTBEAT_INTERVAL_S = env_int("GRADING_HEARTBEAT_INTERVAL_S", 10, minimum=1)
 # A RUNNING submission whose heartbeat is older than this is presumed orphaned (worker died).
@@ -443,6 +459,16 @@ CELERY_BEAT_SCHEDULE = {
     "finalize-overdue-quiz-attempts": {
         "task": "quizzes.tasks.finalize_overdue_attempts",
         "schedule": 60,
+    },
+    # LMS gradebooks catch up with what no grade event announces (a lab closing), and LMS
+    # rosters are synced (docs/lti.md).
+    "lti-scores-refresh": {
+        "task": "lti.tasks.scores_refresh_linked",
+        "schedule": 15 * 60,
+    },
+    "lti-roster-sync": {
+        "task": "lti.tasks.roster_sync_linked",
+        "schedule": 6 * 3600,
     },
 }
 _visibility = CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")

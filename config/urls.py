@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("offerings.urls")),
     path("", include("gradebook.urls")),
     path("", include("gradebook.mastery_urls")),
+    path("", include("lti.urls")),
     path("", include("courseware.urls")),
 ]
 

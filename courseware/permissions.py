@@ -135,3 +135,21 @@ def require_writable(*, actor: Actor, course) -> None:
         "An instructor can set the course back to published in its settings.",
         status_code=ARCHIVED_STATUS,
     )
+
+
+def is_site_staff(user: Actor) -> bool:
+    """Site staff (Django's `is_staff`) run the site: they register LMS platforms (lti)."""
+    return is_system(user) or bool(
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+        and getattr(user, "is_staff", False)
+    )
+
+
+def require_site_staff(*, user: Actor) -> None:
+    """Site-wide settings (LMS platform registrations) are site staff's, not a course's:
+    instructors, TAs and students are refused alike."""
+    if not is_site_staff(user):
+        raise PermissionDeniedError(
+            "Only site staff can do this: ask an administrator of this Coursebench site."
+        )

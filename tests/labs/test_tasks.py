@@ -13,8 +13,21 @@ def _queue_of(task_name: str) -> str:
     return app.amqp.router.route({}, task_name)["queue"].name
 
 
-def test_beat_schedules_the_sweeper_and_the_quiz_finaliser():
-    assert BEAT_TASKS == ["labs.tasks.sweep_submissions", "quizzes.tasks.finalize_overdue_attempts"]
+def test_beat_schedules_the_sweeper_the_quiz_finaliser_and_the_lms_syncs():
+    assert BEAT_TASKS == [
+        "labs.tasks.sweep_submissions",
+        # LTI: scores no grade event announces (a lab closing), and LMS rosters (docs/lti.md).
+        "lti.tasks.roster_sync_linked",
+        "lti.tasks.scores_refresh_linked",
+        "quizzes.tasks.finalize_overdue_attempts",
+    ]
+
+
+@pytest.mark.parametrize(
+    "task_name", ["lti.tasks.scores_refresh", "lti.tasks.score_send", "lti.tasks.roster_sync"]
+)
+def test_lms_calls_go_to_the_maintenance_queue(task_name):
+    assert _queue_of(task_name) == "maintenance"
 
 
 @pytest.mark.parametrize("task_name", BEAT_TASKS)

@@ -1,0 +1,28 @@
+"""Writes for the LTI app, one module per sub-domain; this package re-exports the public ones.
+
+registration.py   platforms and deployments (site staff)
+launch.py         OIDC login and launch: validation, accounts, course links, enrolment
+deep_linking.py   (to come) content items with line items
+grades.py         (to come) AGS score passback
+roster.py         (to come) NRPS roster sync
+"""
+
+from lti.services.deep_linking import deep_link_prepare, deep_link_reply
+from lti.services.grades import score_resend, scores_refresh
+from lti.services.registration import (
+    platform_deployment_add,
+    platform_register,
+    platform_set_active,
+)
+from lti.services.roster import roster_sync
+
+__all__ = [
+    "deep_link_prepare",
+    "deep_link_reply",
+    "platform_deployment_add",
+    "platform_register",
+    "platform_set_active",
+    "roster_sync",
+    "score_resend",
+    "scores_refresh",
+]
