@@ -408,9 +408,7 @@ GRADING_THREADS = env_int("GRADING_THREADS", 0, minimum=0)
 # Niceness added to each grading job's process (0-19; 0: same priority as the web server).
 # Where web and grading share cores, the portal's requests then get the CPU first and grading
 # takes the idle time (the load benchmark measures what it costs grading: docs/benchmarks.md).
-GRADING_NICE = env_int("GRADING_NICE", 10, minimum=0)
-if GRADING_NICE > 19:
-    raise ImproperlyConfigured(f"GRADING_NICE={GRADING_NICE} must be between 0 and 19.")
+GRADING_NICE = env_int("GRADING_NICE", 10, minimum=0, maximum=19)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-submissions": {

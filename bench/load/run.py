@@ -95,6 +95,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--grading-nice", default="10", help="GRADING_NICE for the worker (0: same priority)"
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--report-only",
+        type=Path,
+        metavar="RUN_DIR",
+        help="re-analyse a kept run (its database must still be there: the last run's)",
+    )
     return parser.parse_args(argv)
 
 
@@ -410,6 +416,11 @@ def upload_times(usernames: list[str]) -> dict:
         for r in rows
         if r["finished_at"] and r["started_at"] and r["status"] == Submission.Status.SCORED
     ]
+    intervals = [
+        (r["started_at"].timestamp(), r["finished_at"].timestamp())
+        for r in rows
+        if r["started_at"] and r["finished_at"]
+    ]
     statuses: dict[str, int] = {}
     for r in rows:
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
@@ -419,6 +430,23 @@ def upload_times(usernames: list[str]) -> dict:
         "queue_wait_s": stats(waits),
         "running_s": stats(grading),
         "upload_to_scored_s": stats(scored),
+        "grading_intervals": intervals,
+    }
+
+
+def during_grading(rows: list[dict], intervals: list[tuple[float, float]]) -> dict:
+    """Page views and autosaves that started while a model was being graded, and the others:
+    what grading beside the web server costs the portal."""
+
+    def grading(moment: float) -> bool:
+        return any(lo <= moment <= hi for lo, hi in intervals)
+
+    portal = [r for r in rows if r["name"] in PAGE_VIEWS or r["name"] == "autosave"]
+    inside = [r["ms"] for r in portal if grading(r["start"])]
+    outside = [r["ms"] for r in portal if not grading(r["start"])]
+    return {
+        "grading": {"n": len(inside), "p50": pct(inside, 50), "p95": pct(inside, 95)},
+        "idle": {"n": len(outside), "p50": pct(outside, 50), "p95": pct(outside, 95)},
     }
 
 
@@ -509,6 +537,7 @@ def markdown(result: dict) -> str:
             f"| {fmt(end['p95'])} ({end['n']}) |"
         )
     q, sc, run = u["queue_wait_s"], u["upload_to_scored_s"], u["running_s"]
+    g = result["during_grading"]
     lines += [
         "",
         f"Autosaves: {a['confirmed']:,} confirmed by the server, **{a['lost']} lost** (not in "
@@ -519,7 +548,10 @@ def markdown(result: dict) -> str:
         f"started) median {fmt(q.get('median'))} s, p95 {fmt(q.get('p95'))} s, max "
         f"{fmt(q.get('max'))} s; grading (started → finished) median {fmt(run.get('median'))} s; "
         f"upload → scored median {fmt(sc.get('median'))} s, p95 {fmt(sc.get('p95'))} s, "
-        f"max {fmt(sc.get('max'))} s.",
+        f"max {fmt(sc.get('max'))} s. Page views and autosaves that started while a model was "
+        f"being graded: p50 {fmt(g['grading']['p50'])} ms, p95 {fmt(g['grading']['p95'])} ms "
+        f"(n {g['grading']['n']}); the others: p50 {fmt(g['idle']['p50'])} ms, p95 "
+        f"{fmt(g['idle']['p95'])} ms (n {g['idle']['n']}).",
         "",
         "| target | met | measured |",
         "| --- | --- | --- |",
@@ -534,6 +566,8 @@ def markdown(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report_only:
+        return report_only(args)
     mode = QUICK if args.quick else FULL
     mode_name = "quick" if args.quick else "full"
     started = datetime.now(UTC)
@@ -688,12 +722,6 @@ def main(argv: list[str] | None = None) -> int:
         procs.stop()
     load_after = loadavg()
 
-    rows = read_requests(out / "requests.csv")
-    saved = json.loads((out / "autosaves.json").read_text())
-    summary = summarise(rows, plan)
-    autosaves = check_autosaves(saved)
-    uploads = upload_times(data["users"]["upload"])
-    connections.close_all()
     loads = [x[1] for x in sampler.samples] or [0.0]
     busy = [x[2] for x in sampler.samples] or [0.0]
     commit = subprocess.run(
@@ -712,22 +740,50 @@ def main(argv: list[str] | None = None) -> int:
         "load_during": f"{min(loads):.1f}-{max(loads):.1f} (mean {statistics.mean(loads):.1f})",
         "cpu_during": f"{statistics.mean(busy):.0f} % mean, {max(busy):.0f} % max",
         "cpu_seconds": ", ".join(f"{k} {v:.0f} s" for k, v in cpu.items()),
-        "summary": summary,
-        "autosaves": autosaves,
-        "uploads": uploads,
     }
     result["wall_s"] = {
         "set-up": round(setup_s),
         "Locust": round(locust_s),
         "total": round(time.monotonic() - wall_started),
     }
-    result["targets"] = targets(summary, autosaves)
+    return report(out, plan, result)
+
+
+def analyse(out: Path, plan: dict, result: dict) -> dict:
+    rows = read_requests(out / "requests.csv")
+    saved = json.loads((out / "autosaves.json").read_text())
+    result["summary"] = summarise(rows, plan)
+    result["autosaves"] = check_autosaves(saved)
+    result["uploads"] = upload_times(plan["users"]["upload"])
+    result["during_grading"] = during_grading(rows, result["uploads"]["grading_intervals"])
+    result["targets"] = targets(result["summary"], result["autosaves"])
+    return result
+
+
+def report(out: Path, plan: dict, meta: dict) -> int:
+    """Analyse a run's files (and its database, kept until the next run) and write the report."""
+    result = analyse(out, plan, meta)
+    from django.db import connections
+
+    connections.close_all()
     (out / "result.json").write_text(json.dumps(result, indent=2, default=str))
-    report = markdown(result)
-    (out / "report.md").write_text(report)
-    print("\n" + report)
+    text = markdown(result)
+    (out / "report.md").write_text(text)
+    print("\n" + text)
     log(f"files in {out}")
     return 0 if all(ok for _, ok, _ in result["targets"]) else 1
+
+
+def report_only(args: argparse.Namespace) -> int:
+    out = args.report_only.resolve()
+    plan = json.loads((out / "plan.json").read_text())
+    meta = json.loads((out / "result.json").read_text())
+    os.environ.update(bench_environment(args, 0, BENCH_VAR / "var"))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    return report(out, plan, meta)
 
 
 if __name__ == "__main__":
