@@ -68,7 +68,9 @@ def env_bool(name: str, default: bool) -> bool:
     )
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     raw = os.environ.get(name)
     if raw is None:
         return default
@@ -81,6 +83,10 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(
             f"Environment variable {name}={value} must be at least {minimum}."
+        )
+    if maximum is not None and value > maximum:
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={value} must be at most {maximum}."
         )
     return value
 

@@ -449,6 +449,10 @@ GRADING_WARM_UP = env_bool("GRADING_WARM_UP", True)
 # CPU threads one grading job uses; 0: one per CPU the worker may run on. With several worker
 # processes on one machine, set it to cores / concurrency (oversubscribed threads are slower).
 GRADING_THREADS = env_int("GRADING_THREADS", 0, minimum=0)
+# Niceness added to each grading job's process (0-19; 0: same priority as the web server).
+# Where web and grading share cores, the portal's requests then get the CPU first and grading
+# takes the idle time (the load benchmark measures what it costs grading: docs/benchmarks.md).
+GRADING_NICE = env_int("GRADING_NICE", 10, minimum=0, maximum=19)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-submissions": {

@@ -44,6 +44,7 @@ class GradingLimits:
     # see labs/grading/onnx_backend.py. Predictions agree to 1e-4 whichever runs.
     backend: str = "auto"
     threads: int | None = None  # CPU threads for inference; None: one per usable CPU
+    nice: int = 0  # added to the grading child's nice value (SandboxLimits.nice)
 
     def __post_init__(self) -> None:
         if self.threads is not None and self.threads < 1:
@@ -167,7 +168,9 @@ def grade(
             limits.batch_size,
             limits.backend,
             limits.threads,
-            limits=SandboxLimits(timeout_s=limits.timeout_s, memory_bytes=limits.memory_bytes),
+            limits=SandboxLimits(
+                timeout_s=limits.timeout_s, memory_bytes=limits.memory_bytes, nice=limits.nice
+            ),
         )
         isolated_s = time.perf_counter() - isolated_start
     finally:

@@ -89,6 +89,9 @@ _ENV_KEEP_PREFIXES = (
 class SandboxLimits:
     timeout_s: float = 600.0
     memory_bytes: int = 4 * 1024**3  # growth of the child's resident memory after the fork
+    # Added to the child's nice value (0-19): on a machine shared with the web server, the
+    # grading job yields the CPU to requests (GRADING_NICE, docs/labs.md).
+    nice: int = 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -537,6 +540,9 @@ def _child_setup(workdir: str, limits: SandboxLimits, parent_pid: int) -> None:
     _scrub_environment(workdir)
     os.chdir(workdir)
     _limit_memory(int(limits.memory_bytes))
+    if limits.nice:
+        # Before the job's threads start: they inherit it (Linux nice is per thread).
+        os.nice(limits.nice)
 
 
 def _child_main(conn, workdir: str, limits: SandboxLimits, fn, args, kwargs) -> None:

@@ -309,6 +309,7 @@ def grade_files(submission: Submission, dataset: HeldOutDataset, workdir: Path):
         memory_bytes=lab.grading_memory_bytes,
         archive=ArchiveLimits(max_upload_bytes=lab.max_upload_bytes),
         threads=settings.GRADING_THREADS or None,
+        nice=settings.GRADING_NICE,
     )
     return grade(
         artifact,

@@ -231,3 +231,13 @@ def test_a_job_well_under_the_cap_is_not_out_of_memory():
         return len(bytearray(20 * 1024 * 1024))
 
     assert run_isolated(small, limits=SandboxLimits(30, 200 * 1024**2)) == 20 * 1024 * 1024
+
+
+def test_the_job_runs_at_the_niceness_asked_for_and_the_parent_keeps_its_own():
+    parent = os.nice(0)
+    limits = SandboxLimits(timeout_s=30, memory_bytes=1024**3, nice=7)
+
+    child = run_isolated(lambda: os.nice(0), limits=limits)
+
+    assert child == min(parent + 7, 19)
+    assert os.nice(0) == parent
