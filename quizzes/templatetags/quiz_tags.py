@@ -114,6 +114,15 @@ def mark(value: float | None) -> str:
 
 
 @register.filter
+def mark_cells(values: list[float | None]) -> SafeString:
+    """A results row's question marks as `<td>` cells, formatted as `mark` does. One filter
+    call per row instead of a template loop per cell: 6,000 cells at 300 students x 20
+    questions were most of the page's rendering time. Marks are numbers (or the dash), so
+    there is nothing to escape."""
+    return mark_safe("".join([f"<td>{mark(value)}</td>" for value in values]))  # noqa: S308
+
+
+@register.filter
 def matched(response: dict | None, item_id: Any) -> int | None:
     """The choice id a matching response gives an item."""
     if not response:
