@@ -285,3 +285,25 @@ def lab_build(klass: ClassData, *, seed: int = 0):
             )
     Submission.objects.bulk_create(submissions, batch_size=2000)
     return lab
+
+
+# --- Query counts -----------------------------------------------------------------------------
+
+
+def page_queries(client, user, address: str) -> int:
+    """How many queries one GET of `address` costs `user` (the page must answer 200). One
+    warm-up request first, so what is counted is the page's own work, not per-process caches
+    (content types, the first session read) that any first request pays."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(user)
+    assert client.get(address).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(address)
+    assert response.status_code == 200, response.status_code
+    return len(queries)
+
+
+#: The two class sizes every list page is measured at: its query count must not change.
+SMALL, LARGE = 30, 300
