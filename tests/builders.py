@@ -287,6 +287,57 @@ def lab_build(klass: ClassData, *, seed: int = 0):
     return lab
 
 
+# --- Gradebook --------------------------------------------------------------------------------
+
+
+def gradebook_build(klass: ClassData, *, n_items: int = 12, seed: int = 0) -> None:
+    """Two more weighted categories (one dropping its lowest) with `n_items` manual items,
+    next to the homework items the course already has; a cell for most students on most
+    items (some late or excused), totals stored."""
+    from gradebook import services
+    from gradebook.models import GradeCell, GradeItem
+
+    rng = random.Random(seed)
+    course = klass.course
+    services.gradebook_settings_update(actor=SYSTEM, course=course, weighted=True)
+    categories = [
+        services.grade_category_save(
+            actor=SYSTEM, course=course, name=name, weight=weight, drop_lowest=drop, position=n
+        )
+        for n, (name, weight, drop) in enumerate([("Projects", 40.0, 1), ("Midterms", 60.0, 0)])
+    ]
+    items = GradeItem.objects.bulk_create(
+        GradeItem(
+            course=course,
+            kind=GradeItem.Kind.MANUAL,
+            title=f"Item {n + 1}",
+            position=n,
+            category=categories[n % 2],
+            points_possible=10.0,
+            points_set=True,
+            due_at=NOW - timedelta(days=n),
+            released=True,
+        )
+        for n in range(n_items)
+    )
+    GradeCell.objects.bulk_create(
+        [
+            GradeCell(
+                item=item,
+                student=student,
+                score=round(rng.uniform(0, 10), 1),
+                submitted_at=item.due_at + timedelta(hours=rng.choice([-1, -1, -1, 5])),
+                excused=rng.random() < 0.02,
+            )
+            for student in klass.students
+            for item in items
+            if rng.random() < 0.9
+        ],
+        batch_size=5000,
+    )
+    services.gradebook_course_refresh(course=course)
+
+
 # --- Query counts -----------------------------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
 """The course pages that list the whole class cost the same number of queries for a
-30-student and a 300-student course: the instructor's course page with its student ×
+30-student and a 300-student course: the instructor's course page with its student x
 homework completion grid (whole course and one section), and the People page."""
 
 import pytest
