@@ -149,17 +149,23 @@ def queue_position(*, submission: Submission) -> int | None:
     return ahead + 1
 
 
+def queued_times() -> list[datetime]:
+    """When each queued submission (of every lab) was queued, in order: with `bisect`, any
+    number of queue positions from one query."""
+    return sorted(
+        Submission.objects.filter(status=Submission.Status.QUEUED, queued_at__isnull=False)
+        .order_by()
+        .values_list("queued_at", flat=True)
+    )
+
+
 def queue_positions(*, submissions: list[Submission]) -> dict[int, int]:
     """`queue_position` of each queued submission in the list (pk -> place), from one query
     of the queue's times whatever the list's length."""
     waiting = [
         s for s in submissions if s.status == Submission.Status.QUEUED and s.queued_at is not None
     ]
-    times = sorted(
-        Submission.objects.filter(status=Submission.Status.QUEUED, queued_at__isnull=False)
-        .order_by()
-        .values_list("queued_at", flat=True)
-    )
+    times = queued_times()
     # Those queued strictly earlier are ahead, as in `queue_position`.
     return {s.pk: bisect.bisect_left(times, s.queued_at) + 1 for s in waiting}
 

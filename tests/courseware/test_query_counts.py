@@ -1,11 +1,12 @@
 """The course pages that list the whole class cost the same number of queries for a
 30-student and a 300-student course: the instructor's course page with its student x
-homework completion grid (whole course and one section), and the People page."""
+homework completion grid (whole course and one section), the People page and the API's
+member list."""
 
 import pytest
 from django.urls import reverse
 
-from tests.builders import LARGE, SMALL, class_build, page_queries
+from tests.builders import LARGE, SMALL, address, class_build, page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -17,13 +18,18 @@ def classes():
 
 @pytest.mark.parametrize(
     ("name", "query"),
-    [("course-detail", ""), ("course-detail", "?section=Tue"), ("course-people", "")],
+    [
+        ("course-detail", ""),
+        ("course-detail", "?section=Tue"),
+        ("course-people", ""),
+        ("/api/v1/courses/{}/members/", ""),
+    ],
 )
 def test_a_course_list_page_costs_the_same_queries_for_30_and_300_students(
     client, classes, name, query
 ):
     counts = [
-        page_queries(client, klass.instructor, reverse(name, args=[klass.course.slug]) + query)
+        page_queries(client, klass.instructor, address(name, klass.course.slug) + query)
         for klass in classes
     ]
     assert counts[0] == counts[1], f"{name}{query}: {counts[0]} queries at 30, {counts[1]} at 300"

@@ -1,11 +1,12 @@
 """The lab pages that list the class cost the same number of queries for a 30-student and a
 300-student course: the instructor's dashboard (whole course, one section, a status filter),
-its live fragment, the leaderboard (public and private parts) and the results CSV."""
+its live fragment, the leaderboard (public and private parts), the results CSV, and the
+API's submission list and leaderboard."""
 
 import pytest
 from django.urls import reverse
 
-from tests.builders import LARGE, SMALL, class_build, lab_build, page_queries
+from tests.builders import LARGE, SMALL, address, class_build, lab_build, page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +30,13 @@ def classes():
         ("labs:leaderboard", ""),
         ("labs:leaderboard", "?part=private"),
         ("labs:results-csv", ""),
+        ("/api/v1/labs/{}/submissions/", ""),
+        ("/api/v1/labs/{}/leaderboard/", ""),
     ],
 )
 def test_a_lab_page_costs_the_same_queries_for_30_and_300_students(client, classes, name, query):
     counts = [
-        page_queries(client, klass.instructor, reverse(name, args=[lab.pk]) + query)
+        page_queries(client, klass.instructor, address(name, lab.pk) + query)
         for klass, lab in classes
     ]
     assert counts[0] == counts[1], f"{name}{query}: {counts[0]} queries at 30, {counts[1]} at 300"

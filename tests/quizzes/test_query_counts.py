@@ -1,11 +1,12 @@
 """The instructor's quiz list pages cost the same number of queries for a 30-student and a
 300-student class (no query per student, attempt or question): results, their CSV,
-statistics (every attempt choice), the essay queue and the overrides page."""
+statistics (attempt choices, a section), the essay queue and the overrides page, and
+the API's results, statistics and essay queue."""
 
 import pytest
 from django.urls import reverse
 
-from tests.builders import LARGE, SMALL, class_build, page_queries, quiz_build
+from tests.builders import LARGE, SMALL, address, class_build, page_queries, quiz_build
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +32,15 @@ def classes():
         ("quiz-statistics", "?attempts=highest&section=Mon"),
         ("quiz-essays", ""),
         ("quiz-overrides", ""),
+        # The API's lists, by path (their URL names repeat the portal's).
+        ("/api/v1/quizzes/{}/results/", ""),
+        ("/api/v1/quizzes/{}/statistics/", "?attempts=all"),
+        ("/api/v1/quizzes/{}/essays/", ""),
     ],
 )
 def test_a_quiz_page_costs_the_same_queries_for_30_and_300_students(client, classes, name, query):
     counts = [
-        page_queries(client, klass.instructor, reverse(name, args=[quiz.pk]) + query)
+        page_queries(client, klass.instructor, address(name, quiz.pk) + query)
         for klass, quiz in classes
     ]
     assert counts[0] == counts[1], f"{name}{query}: {counts[0]} queries at 30, {counts[1]} at 300"
