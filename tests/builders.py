@@ -371,3 +371,15 @@ def page_queries(client, user, address: str) -> int:
 
 #: The two class sizes every list page is measured at: its query count must not change.
 SMALL, LARGE = 30, 300
+
+
+def uneven_query_counts(client, pages: list[tuple[Any, Any, list[str]]]) -> dict[str, tuple]:
+    """pages: (small class's user, large class's user, [address at small, address at
+    large]) ... -> {address: (queries at small, queries at large)} for every page whose two
+    counts differ (so a failure names each page and both counts at once)."""
+    uneven = {}
+    for small_user, large_user, (small, large) in pages:
+        counts = (page_queries(client, small_user, small), page_queries(client, large_user, large))
+        if counts[0] != counts[1]:
+            uneven[large] = counts
+    return uneven

@@ -1,35 +1,46 @@
-"""The instructor's gradebook page costs the same number of queries for a 30-student and a
-300-student course (weighted categories, a dropped lowest score, late and excused cells)."""
+"""The instructor's gradebook pages cost the same number of queries for a 30-student and a
+300-student course (weighted categories, a dropped lowest score, late and excused cells):
+the gradebook (whole course, a section), its exports, the objectives heat map, and the API's
+gradebook and mastery."""
 
 import pytest
-from django.urls import reverse
 
-from tests.builders import LARGE, SMALL, class_build, gradebook_build, page_queries
+from tests.builders import (
+    LARGE,
+    SMALL,
+    address,
+    class_build,
+    gradebook_build,
+    uneven_query_counts,
+)
 
 pytestmark = pytest.mark.django_db
 
+PAGES = [
+    ("gradebook", ""),
+    ("gradebook", "?section=Mon"),
+    ("/courses/{}/gradebook/export/plain.csv", ""),
+    ("/courses/{}/gradebook/export/moodle.csv", ""),
+    ("gradebook-objectives", ""),
+    ("/api/v1/courses/{}/gradebook/", ""),
+    ("/api/v1/courses/{}/mastery/", ""),
+]
 
-@pytest.fixture
-def classes():
-    built = []
-    for size in (SMALL, LARGE):
-        klass = class_build(size, code=f"GB{size}")
+
+def test_every_gradebook_page_costs_the_same_queries_for_30_and_300_students(client):
+    small, large = [class_build(size, code=f"GB{size}") for size in (SMALL, LARGE)]
+    for klass in (small, large):
         gradebook_build(klass)
-        built.append(klass)
-    return built
-
-
-@pytest.mark.parametrize("query", ["", "?section=Mon"])
-def test_the_gradebook_costs_the_same_queries_for_30_and_300_students(client, classes, query):
-    counts = [
-        page_queries(client, k.instructor, reverse("gradebook", args=[k.course.slug]) + query)
-        for k in classes
+    pages = [
+        (
+            small.instructor,
+            large.instructor,
+            [address(name, k.course.slug) + query for k in (small, large)],
+        )
+        for name, query in PAGES
     ]
-    assert counts[0] == counts[1], f"gradebook{query}: {counts[0]} at 30, {counts[1]} at 300"
 
-
-def test_the_large_gradebook_lists_every_student(client, classes):
-    klass = classes[1]
-    client.force_login(klass.instructor)
-    body = client.get(reverse("gradebook", args=[klass.course.slug])).content.decode()
-    assert sum(s.username in body or s.last_name in body for s in klass.students) == LARGE
+    assert uneven_query_counts(client, pages) == {}
+    client.force_login(large.instructor)
+    body = client.get(address("gradebook", large.course.slug)).content.decode()
+    assert sum(s.username in body or s.last_name in body for s in large.students) == LARGE
