@@ -10,6 +10,7 @@ Nothing in this module exposes a stored file's path or URL (artifacts, held-out 
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict
 from typing import Any
 
@@ -129,7 +130,12 @@ class SubmissionOutputSerializer(serializers.Serializer):
         )
 
     def get_queue_position(self, submission: Submission) -> int | None:
-        return selectors.queue_position(submission=submission)
+        if submission.status != Submission.Status.QUEUED or submission.queued_at is None:
+            return None
+        # A list's rows share the context: the queue is read once per response, not per row.
+        if "queue_times" not in self.context:
+            self.context["queue_times"] = selectors.queued_times()
+        return bisect.bisect_left(self.context["queue_times"], submission.queued_at) + 1
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, submission: Submission) -> str:

@@ -491,7 +491,49 @@ class ResultsTable:
     rows: list[list[Any]] = field(default_factory=list)
 
 
-def _counting_attempt(finished: list[Attempt], method: str) -> Attempt | None:
+@dataclass(frozen=True)
+class _FinishedAttempt:
+    """What the results and statistics need of a finished attempt: read as plain values, not
+    model instances (building 300 Attempts and 6,000 AttemptQuestions was most of a
+    300-student results page)."""
+
+    pk: int
+    user_id: int
+    number: int
+    score: float | None
+    max_score: float
+    needs_grading: bool
+
+
+def _finished_attempts(quiz: Quiz, scope: StudentScope, order: tuple[str, ...]):
+    rows = scope.filter(Attempt.objects.filter(quiz=quiz, state=Attempt.State.FINISHED))
+    return [
+        _FinishedAttempt(*values)
+        for values in rows.order_by(*order).values_list(
+            "pk", "user_id", "number", "score", "max_score", "needs_grading"
+        )
+    ]
+
+
+def _question_marks(
+    quiz: Quiz, scope: StudentScope
+) -> dict[int, list[tuple[int, float | None, str]]]:
+    """attempt id -> [(slot position, mark, state)] of the questions of every finished
+    attempt in the scope: one query, whatever the class size (and even when no attempt
+    counts yet)."""
+    rows = scope.filter(
+        AttemptQuestion.objects.filter(attempt__quiz=quiz, attempt__state=Attempt.State.FINISHED),
+        "attempt__user",
+    ).order_by()
+    marks: dict[int, list[tuple[int, float | None, str]]] = {}
+    for attempt_id, slot, mark, state in rows.values_list(
+        "attempt_id", "slot_position", "mark", "state"
+    ):
+        marks.setdefault(attempt_id, []).append((slot, mark, state))
+    return marks
+
+
+def _counting_attempt(finished: list, method: str):
     """The attempt whose marks make the grade (None for "average")."""
     if not finished or method == Quiz.GradingMethod.AVERAGE:
         return None
@@ -525,39 +567,42 @@ def quiz_results(*, quiz: Quiz, scope: StudentScope | None = None) -> ResultsTab
         *[f"Q{number} /{mark:g}" for _, number, mark in slots],
     ]
     scope = scope or everyone(course=quiz.session.course)
-    students = course_students(course=quiz.session.course, section=scope.section)
-    attempts: dict[int, list[Attempt]] = {}
-    for attempt in (
-        scope.filter(Attempt.objects.filter(quiz=quiz, state=Attempt.State.FINISHED))
-        .prefetch_related("questions")
-        .order_by("number")
-    ):
+    students = course_students(course=quiz.session.course, section=scope.section).values_list(
+        "pk", "username", "last_name", "first_name", "email"
+    )
+    attempts: dict[int, list[_FinishedAttempt]] = {}
+    for attempt in _finished_attempts(quiz, scope, ("number",)):
         attempts.setdefault(attempt.user_id, []).append(attempt)
     max_grade = max((a.max_score for group in attempts.values() for a in group), default=None)
     if max_grade is None:
         max_grade = sum(mark for _, _, mark in slots)
+    method = quiz.grading_method
+    counting = {user_id: _counting_attempt(group, method) for user_id, group in attempts.items()}
+    marks_of = _question_marks(quiz, scope)
+    positions = [position for position, _, _ in slots]
+    rounded_max = _round(max_grade)
     rows = []
-    for student in students:
-        finished = attempts.get(student.pk, [])
-        grade = grading.quiz_grade([a.score for a in finished], quiz.grading_method)
+    for pk, username, last_name, first_name, email in students:
+        finished = attempts.get(pk, [])
+        grade = grading.quiz_grade([a.score for a in finished], method)
         percentage = 100 * grade / max_grade if grade is not None and max_grade else None
-        counting = _counting_attempt(finished, quiz.grading_method)
+        chosen = counting.get(pk)
         marks = {}
-        if counting is not None:
-            marks = {q.slot_position: q.mark for q in counting.questions.all()}
+        if chosen is not None:
+            marks = {slot: mark for slot, mark, _state in marks_of.get(chosen.pk, ())}
         rows.append(
             [
-                student.username,
-                student.last_name,
-                student.first_name,
-                student.email,
+                username,
+                last_name,
+                first_name,
+                email,
                 len(finished),
                 _round(grade),
-                _round(max_grade),
+                rounded_max,
                 grading.round_percentage(percentage),
                 _passed(quiz, percentage),
                 any(a.needs_grading for a in finished),
-                *[_round(marks.get(position)) for position, _, _ in slots],
+                *[_round(marks.get(position)) for position in positions],
             ]
         )
     return ResultsTable(columns=columns, rows=rows)
@@ -612,12 +657,9 @@ def quiz_statistics(
             "invalid", f"Use attempts={', '.join(STATISTICS_ATTEMPTS)}, not {attempts!r}."
         )
     scope = scope or everyone(course=quiz.session.course)
-    finished = list(
-        scope.filter(Attempt.objects.filter(quiz=quiz, state=Attempt.State.FINISHED))
-        .prefetch_related("questions")
-        .order_by("user_id", "number")
-    )
+    finished = _finished_attempts(quiz, scope, ("user_id", "number"))
     chosen = _statistics_attempts(finished, attempts)
+    marks_of = _question_marks(quiz, scope)
     slots = quiz_slot_list(quiz=quiz)
     names = {
         s.position: s.question.name if s.question_id else f"Random from {s.category.path}"
@@ -625,16 +667,16 @@ def quiz_statistics(
     }
     graded_slots = sorted(
         {
-            q.slot_position
+            slot
             for a in chosen
-            for q in a.questions.all()
-            if q.state != AttemptQuestion.State.INFO
+            for slot, _mark, state in marks_of.get(a.pk, ())
+            if state != AttemptQuestion.State.INFO
         }
     )
     max_marks = {s.position: s.mark for s in slots}
     matrix = []
     for attempt in chosen:
-        marks = {q.slot_position: q.mark or 0.0 for q in attempt.questions.all()}
+        marks = {slot: mark or 0.0 for slot, mark, _state in marks_of.get(attempt.pk, ())}
         matrix.append([marks.get(slot, 0.0) for slot in graded_slots])
     quiz_stats, question_stats = statistics.compute(
         matrix, [max_marks.get(slot, 0.0) for slot in graded_slots], graded_slots
@@ -648,11 +690,11 @@ def quiz_statistics(
     )
 
 
-def _statistics_attempts(finished: list[Attempt], which: str) -> list[Attempt]:
+def _statistics_attempts(finished: list[_FinishedAttempt], which: str) -> list[_FinishedAttempt]:
     graded = [a for a in finished if a.score is not None]
     if which == "all":
         return graded
-    per_user: dict[int, list[Attempt]] = {}
+    per_user: dict[int, list[_FinishedAttempt]] = {}
     for attempt in finished:
         per_user.setdefault(attempt.user_id, []).append(attempt)
     chosen = []

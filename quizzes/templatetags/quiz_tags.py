@@ -114,6 +114,46 @@ def mark(value: float | None) -> str:
 
 
 @register.filter
+def result_cells(fixed: list[Any]) -> SafeString:
+    """A results row's student cells (name, attempts, grade, %, result), the HTML the
+    template's per-cell tags produced, built in one call per row: at 300 students the
+    template's lookups and `if`s were most of the page's time. Names are escaped."""
+    username, last_name, first_name, _email, attempts, grade, max_grade, pct, passed, essay = fixed
+    name = f"{escape(first_name)} {escape(last_name)}" if last_name or first_name else ""
+    cells = [
+        f'<th scope="row" class="grid-student">{name or escape(username)}'
+        f'<span class="muted result-username"> {escape(username)}</span></th>',
+        f"<td>{attempts}</td>",
+    ]
+    if grade is not None:
+        cells.append(f"<td>{mark(grade)} / {mark(max_grade)}</td>")
+    else:
+        cells.append("<td>Needs grading</td>" if essay else "<td>\u2013</td>")
+    cells.append(f"<td>{percent(pct)}</td>")
+    if passed is True:
+        result = '<span class="badge badge-pass">Pass</span>'
+    elif passed is False:
+        result = '<span class="badge badge-fail">Fail</span>'
+    else:
+        result = "\u2013"
+    if essay:
+        result += (
+            ' <span class="badge badge-count-warn" title="An essay waits for a mark">Essay</span>'
+        )
+    cells.append(f"<td>{result}</td>")
+    return mark_safe("".join(cells))  # noqa: S308 - every text part escaped above
+
+
+@register.filter
+def mark_cells(values: list[float | None]) -> SafeString:
+    """A results row's question marks as `<td>` cells, formatted as `mark` does. One filter
+    call per row instead of a template loop per cell: 6,000 cells at 300 students x 20
+    questions were most of the page's rendering time. Marks are numbers (or the dash), so
+    there is nothing to escape."""
+    return mark_safe("".join([f"<td>{mark(value)}</td>" for value in values]))  # noqa: S308
+
+
+@register.filter
 def matched(response: dict | None, item_id: Any) -> int | None:
     """The choice id a matching response gives an item."""
     if not response:
