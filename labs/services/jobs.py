@@ -72,8 +72,11 @@ class GradingJob(ABC):
     #: What the person reads when the job crashed on our side.
     internal_message: str
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, *, worker: str = "") -> None:
         self.job_id = job_id
+        #: The Celery node name running it (`grading@host`), or "" outside a worker: while it
+        #: runs, the worker's row on the dashboard shows this job.
+        self.worker = worker
 
     @abstractmethod
     def claim(self) -> bool:
@@ -96,11 +99,24 @@ class GradingJob(ABC):
         """Tell the sweeper this job is alive (jobs with `has_heartbeat`)."""
         return None
 
+    def submission_id(self) -> int:
+        """The submission the job works on (after a won claim): the worker's current job."""
+        return self.job_id
+
 
 def grading_job_run(job: GradingJob) -> str:
+    from labs.services.hosts import worker_host_job_end, worker_host_job_start
+
     if not job.claim():
         return job.skipped
-    return job.record(_run_in_workdir(job))
+    shown = job.submission_id() if job.worker else None
+    if shown is not None:
+        worker_host_job_start(name=job.worker, submission_id=shown, kind=job.kind)
+    try:
+        return job.record(_run_in_workdir(job))
+    finally:
+        if shown is not None:
+            worker_host_job_end(name=job.worker, submission_id=shown)
 
 
 def _run_in_workdir(job: GradingJob) -> JobOutcome:
