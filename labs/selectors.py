@@ -715,6 +715,14 @@ def _worker_host_state(host: WorkerHost, now: datetime) -> str:
     return "draining" if host.draining_since is not None else "online"
 
 
+def worker_host_get(*, name: str) -> WorkerHost:
+    """One worker's row (operators' commands); not found if it never reported itself."""
+    host = WorkerHost.objects.filter(name=name).first()
+    if host is None:
+        raise NotFoundError(f"No worker named {name!r} has reported itself.")
+    return host
+
+
 def worker_host_list(*, course, now: datetime | None = None) -> list[WorkerHostRow]:
     """Every worker host seen in the last day, for the staff of `course` (the caller checked
     the role): name, heartbeat, state, queues and current job. Workers serve every course, so

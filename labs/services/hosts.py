@@ -60,9 +60,7 @@ def worker_host_heartbeat(
         heartbeat_at=now, queues=sorted(queues), cancelled_queues=cancelled
     )
     if updated and cancelled:
-        WorkerHost.objects.filter(name=name, draining_since__isnull=True).update(
-            draining_since=now
-        )
+        WorkerHost.objects.filter(name=name, draining_since__isnull=True).update(draining_since=now)
     return updated == 1
 
 
@@ -70,7 +68,11 @@ def worker_host_stop(*, name: str, now: datetime | None = None) -> None:
     """A warm shutdown finished: the host is offline now, not once its heartbeat expires."""
     now = now or timezone.now()
     WorkerHost.objects.filter(name=name).update(
-        stopped_at=now, heartbeat_at=now, current_submission=None, current_kind="", current_since=None
+        stopped_at=now,
+        heartbeat_at=now,
+        current_submission=None,
+        current_kind="",
+        current_since=None,
     )
 
 
@@ -103,3 +105,26 @@ def worker_host_drain_mark(*, name: str, now: datetime | None = None) -> WorkerH
     WorkerHost.objects.filter(pk=host.pk, draining_since__isnull=True).update(draining_since=now)
     host.refresh_from_db()
     return host
+
+
+def worker_host_drain(
+    *, name: str, queues: Iterable[str] = ("grading", "grading_low"), timeout: float = 5.0
+) -> WorkerHost:
+    """Tell worker `name` to stop consuming `queues` (Celery's `cancel_consumer` remote
+    control, answered by the worker itself), then mark it draining. The job it runs now
+    carries on to the end; the queues' other tasks stay in the broker for other workers."""
+    from celery import current_app
+
+    for queue in queues:
+        replies = current_app.control.cancel_consumer(
+            queue, destination=[name], reply=True, timeout=timeout
+        )
+        if not any(name in reply for reply in replies or []):
+            raise ApplicationError(
+                "worker_not_answering",
+                f"Worker {name!r} did not answer the cancel_consumer for {queue!r} within "
+                f"{timeout:.0f} s. Check the name (`celery -A config inspect ping`) and that "
+                "this machine uses the same CELERY_BROKER_URL as the worker.",
+                status_code=503,
+            )
+    return worker_host_drain_mark(name=name)
