@@ -61,10 +61,11 @@ class HostReporter(threading.Thread):
             )
             if not alive:  # someone deleted the row: report again
                 self.start_row()
-        except Exception:
+        except Exception as exc:
             # The database may be down for a while (a restart): keep the worker grading and
-            # try again next interval; the dashboard shows the host offline meanwhile.
-            logger.warning("worker host heartbeat of %s failed", self.node, exc_info=True)
+            # try again next interval; the dashboard shows the host offline meanwhile. One line,
+            # not a traceback every interval.
+            logger.warning("worker host heartbeat of %s failed: %r", self.node, exc)
         finally:
             # No connection held between beats (one per worker is cheap to reopen every
             # interval, and a pool process forked later inherits no live socket of ours).
@@ -83,8 +84,8 @@ def _start_reporting(sender, **kwargs) -> None:
     )
     try:
         reporter.start_row()
-    except Exception:
-        logger.warning("worker host %s could not report itself", reporter.node, exc_info=True)
+    except Exception as exc:  # e.g. the database is not migrated yet: the next beat retries
+        logger.warning("worker host %s could not report itself: %r", reporter.node, exc)
     finally:
         connection.close()
     reporter.start()
@@ -101,7 +102,7 @@ def _stop_reporting(sender, **kwargs) -> None:
     reporter.join(timeout=5)
     try:
         hosts.worker_host_stop(name=reporter.node)
-    except Exception:
-        logger.warning("worker host %s could not report its stop", reporter.node, exc_info=True)
+    except Exception as exc:
+        logger.warning("worker host %s could not report its stop: %r", reporter.node, exc)
     finally:
         connection.close()
