@@ -194,3 +194,157 @@ def parse_database_url(name: str, url: str) -> DatabaseUrl:
     raise ImproperlyConfigured(
         f"{name}={url!r} has an unsupported scheme {parts.scheme!r}: use postgres:// or sqlite:///."
     )
+
+
+# --- Object storage (docs/deploy.md, "Object storage (S3)") ----------------------------------
+
+#: Presigned URLs (media only: private storage hands out none) expire after this many seconds.
+S3_URL_EXPIRY_S = 300
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """What STORAGE_BACKEND=s3 needs, as read from the S3_* variables."""
+
+    bucket: str
+    access_key_id: str
+    secret_access_key: str
+    endpoint_url: str = ""
+    region: str = "us-east-1"
+    addressing_style: str = "path"
+    private_prefix: str = "private"
+    media_prefix: str = "media"
+
+    def options(self, *, prefix: str) -> dict:
+        """django-storages S3Storage OPTIONS for the objects under `prefix`."""
+        from botocore.config import Config
+
+        return {
+            "bucket_name": self.bucket,
+            "endpoint_url": self.endpoint_url or None,  # None: AWS's own endpoint
+            "region_name": self.region,
+            "access_key": self.access_key_id,
+            "secret_key": self.secret_access_key,
+            "addressing_style": self.addressing_style,
+            "signature_version": "s3v4",
+            "location": prefix,
+            # A second upload under the same name gets a new name, never replaces the first.
+            "file_overwrite": False,
+            # No ACL on upload: objects get the bucket's default, which is private.
+            "default_acl": None,
+            # Any URL the storage makes is signed and short-lived.
+            "querystring_auth": True,
+            "querystring_expire": S3_URL_EXPIRY_S,
+            # Reads spill to a temporary file past 1 MiB instead of holding a whole object.
+            "max_memory_size": 1024 * 1024,
+            # django-storages uses this Config as given (its addressing_style and
+            # signature_version options are then ignored, so they are repeated here). It fails
+            # within seconds when the server is unreachable (the student sees an error while
+            # the request is still open) instead of botocore's 60 s and retries.
+            "client_config": Config(
+                s3={"addressing_style": self.addressing_style},
+                signature_version="s3v4",
+                connect_timeout=5,
+                read_timeout=60,
+                retries={"max_attempts": 2, "mode": "standard"},
+            ),
+        }
+
+
+_S3_REQUIRED = {
+    "S3_BUCKET": "the bucket's name",
+    "S3_ACCESS_KEY_ID": "the access key of a user allowed to read and write the bucket",
+    "S3_SECRET_ACCESS_KEY": "that access key's secret",
+}
+
+
+def s3_settings(
+    *,
+    bucket: str,
+    access_key_id: str,
+    secret_access_key: str,
+    endpoint_url: str,
+    region: str,
+    addressing_style: str,
+    private_prefix: str,
+    media_prefix: str,
+) -> S3Settings:
+    """Check the S3_* values for STORAGE_BACKEND=s3 (settings.py reads them), naming every
+    missing or invalid one and how to fix it."""
+    given = {
+        "S3_BUCKET": bucket,
+        "S3_ACCESS_KEY_ID": access_key_id,
+        "S3_SECRET_ACCESS_KEY": secret_access_key,
+    }
+    missing = [name for name, value in given.items() if not value.strip()]
+    if missing:
+        lines = "\n".join(f"  {name}: {_S3_REQUIRED[name]}" for name in missing)
+        raise ImproperlyConfigured(
+            f"STORAGE_BACKEND=s3 needs {', '.join(missing)}, not set:\n{lines}\n"
+            "Set them in the environment file (see .env.example and "
+            'docs/deploy.md, "Object storage (S3)"), or set STORAGE_BACKEND=local.'
+        )
+    if addressing_style not in {"path", "virtual"}:
+        raise ImproperlyConfigured(
+            f"S3_ADDRESSING_STYLE={addressing_style!r} is not supported: use path or virtual."
+        )
+    if endpoint_url and urlsplit(endpoint_url).scheme not in {"http", "https"}:
+        raise ImproperlyConfigured(
+            f"S3_ENDPOINT_URL={endpoint_url!r} is not a URL: use https://HOST[:PORT]."
+        )
+    for name, prefix in (("S3_PRIVATE_PREFIX", private_prefix), ("S3_MEDIA_PREFIX", media_prefix)):
+        if not prefix.strip("/"):
+            raise ImproperlyConfigured(
+                f"{name} is empty: name a folder in the bucket, e.g. {name.split('_')[1].lower()}."
+            )
+    if private_prefix.strip("/") == media_prefix.strip("/"):
+        raise ImproperlyConfigured(
+            "S3_PRIVATE_PREFIX and S3_MEDIA_PREFIX are the same: private files must not share "
+            "a folder with media."
+        )
+    return S3Settings(
+        bucket=bucket.strip(),
+        access_key_id=access_key_id.strip(),
+        secret_access_key=secret_access_key,
+        endpoint_url=endpoint_url.strip(),
+        region=region.strip() or "us-east-1",
+        addressing_style=addressing_style,
+        private_prefix=private_prefix.strip("/"),
+        media_prefix=media_prefix.strip("/"),
+    )
+
+
+def storage_backends(
+    backend: str,
+    *,
+    media_root: Path,
+    media_url: str,
+    private_root: Path,
+    s3: S3Settings | None = None,
+) -> dict:
+    """Django's STORAGES "default" (media) and "private" entries for STORAGE_BACKEND."""
+    if backend == "local":
+        return {
+            "default": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(media_root), "base_url": "/" + media_url},
+            },
+            "private": {
+                "BACKEND": "core.storage.PrivateFileSystemStorage",
+                "OPTIONS": {"location": str(private_root)},
+            },
+        }
+    if backend == "s3":
+        if s3 is None:
+            raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs the S3_* settings.")
+        return {
+            "default": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": s3.options(prefix=s3.media_prefix),
+            },
+            "private": {
+                "BACKEND": "core.storage.PrivateS3Storage",
+                "OPTIONS": s3.options(prefix=s3.private_prefix),
+            },
+        }
+    raise ImproperlyConfigured(f"STORAGE_BACKEND={backend!r} is not supported: use local or s3.")

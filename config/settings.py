@@ -16,6 +16,8 @@ from config.env import (
     env_path,
     env_str,
     parse_database_url,
+    s3_settings,
+    storage_backends,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -235,15 +237,32 @@ MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 # directory, and its storage has no base_url, so `.url()` on a private file fails.
 PRIVATE_STORAGE_ROOT = env_path("PRIVATE_STORAGE_ROOT", VAR_DIR / "private")
 
+# Where media and private files live (docs/deploy.md, "Object storage (S3)"): `local` (the
+# directories above, enough for one host and `make run`) or `s3` (a bucket any host can reach:
+# grading workers on other machines read held-out data and artifacts with their own keys).
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local").strip().lower()
+S3 = (
+    s3_settings(
+        bucket=env_str("S3_BUCKET", ""),
+        access_key_id=env_str("S3_ACCESS_KEY_ID", ""),
+        secret_access_key=env_str("S3_SECRET_ACCESS_KEY", ""),
+        endpoint_url=env_str("S3_ENDPOINT_URL", ""),
+        region=env_str("S3_REGION", "us-east-1"),
+        addressing_style=env_str("S3_ADDRESSING_STYLE", "path").strip().lower(),
+        private_prefix=env_str("S3_PRIVATE_PREFIX", "private"),
+        media_prefix=env_str("S3_MEDIA_PREFIX", "media"),
+    )
+    if STORAGE_BACKEND == "s3"
+    else None
+)
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": "/" + MEDIA_URL},
-    },
-    "private": {
-        "BACKEND": "core.storage.PrivateFileSystemStorage",
-        "OPTIONS": {"location": str(PRIVATE_STORAGE_ROOT)},
-    },
+    **storage_backends(
+        STORAGE_BACKEND,
+        media_root=MEDIA_ROOT,
+        media_url=MEDIA_URL,
+        private_root=PRIVATE_STORAGE_ROOT,
+        s3=S3,
+    ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

@@ -596,7 +596,8 @@ def _dataset_upload(request: HttpRequest, lab: Lab) -> HttpResponse:
                 text += f" Re-grading {count} scored submission{'s' if count != 1 else ''}."
             messages.success(request, text)
             return redirect("labs:dataset", lab_id=lab.pk)
-    return _dataset_page(request, lab, form, error, status=400 if request.method == "POST" else 200)
+    status = 200 if request.method != "POST" else (error.status_code if error else 400)
+    return _dataset_page(request, lab, form, error, status=status)
 
 
 def _dataset_page(

@@ -44,6 +44,48 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def s3_server_process(tmp_path_factory):
+    """One real S3 server (tests/s3.py) for the whole session, started on first use. A test
+    may stop() and start() it (objects are kept); it is running again when the test ends."""
+    from tests.s3 import s3_server
+
+    with s3_server(tmp_path_factory.mktemp("s3-server")) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_prefix() -> str:
+    """The key prefix `s3_storage` puts a test's objects under: its own, so tests sharing the
+    server never see each other's objects. A module whose worker outlives one test overrides
+    it with a fixed prefix."""
+    import uuid
+
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def s3_storage(s3_server_process, s3_prefix, settings, monkeypatch):
+    """Switch this test's media and private storage to the S3 server (STORAGES, the lab
+    models' FileFields, which hold their storage from import time, and the environment a worker
+    started by the test inherits). Yields a tests.s3.S3TestStorage."""
+    from django.core.files.storage import storages
+
+    from labs.models import HeldOutDataset, Submission
+    from tests.s3 import S3TestStorage, storages_for
+
+    server = s3_server_process
+    server.start()  # a no-op unless an earlier test left it stopped
+    settings.STORAGES = {**settings.STORAGES, **storages_for(server, prefix=s3_prefix)}
+    used = S3TestStorage(server=server, prefix=s3_prefix, private=storages["private"])
+    for name, value in used.env().items():
+        monkeypatch.setenv(name, value)
+    for model, name in ((Submission, "artifact"), (HeldOutDataset, "file")):
+        monkeypatch.setattr(model._meta.get_field(name), "storage", used.private)
+    yield used
+    server.start()
+
+
 @pytest.fixture
 def seed_deck_source() -> str:
     return SEED_DECK.read_text(encoding="utf-8")

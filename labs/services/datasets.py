@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core.events import grade_source_changed_on_commit
 from core.exceptions import ApplicationError
+from core.storage import discard_stored, store_file
 from courseware.permissions import Actor, require_instructor, require_staff, require_writable
 from labs.grading.errors import GradingError
 from labs.models import HeldOutDataset, Lab, Submission
@@ -120,9 +121,13 @@ def heldout_dataset_create(
         label_counts=counts,
     )
     upload.seek(0)
-    dataset.file.save(f"{uuid.uuid4().hex}.{fmt}", upload, save=False)
-    dataset.full_clean()
-    dataset.save()
+    store_file(dataset.file, f"{uuid.uuid4().hex}.{fmt}", upload)
+    try:
+        dataset.full_clean()
+        dataset.save()
+    except BaseException:
+        discard_stored(dataset.file)
+        raise
     return dataset
 
 

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from core.events import grade_source_changed_on_commit
+from core.storage import StoredFileTooLarge, copy_to_path
 from labs.grading.errors import ErrorCode, GradingError
 from labs.models import HeldOutDataset, Submission
 
@@ -162,16 +163,41 @@ def archive_suffix(filename: str) -> str:
     return ".tar.gz" if name.endswith((".tar.gz", ".tgz")) else ".zip"
 
 
-def copy_from_storage(field_file, dest: Path) -> Path:
-    # Through the storage API (not .path) so S3-compatible storage works on other hosts.
-    with field_file.storage.open(field_file.name, "rb") as src, dest.open("wb") as out:
-        shutil.copyfileobj(src, out, 1024 * 1024)
-    return dest
+def copy_from_storage(field_file, dest: Path, *, max_bytes: int, too_large: GradingError) -> Path:
+    """Stream a stored file to the job's temp dir in chunks, through the storage API (not
+    .path) so S3-compatible storage works on other hosts, with the worker's own credentials.
+    A file over `max_bytes` is not copied: `too_large` is raised instead."""
+    try:
+        return copy_to_path(field_file.storage, field_file.name, dest, max_bytes=max_bytes)
+    except StoredFileTooLarge:
+        raise too_large from None
 
 
 def copy_artifact(submission: Submission, workdir: Path) -> Path:
+    lab = submission.lab
     dest = workdir / f"artifact{archive_suffix(submission.artifact.name)}"
-    return copy_from_storage(submission.artifact, dest)
+    too_large = GradingError(
+        ErrorCode.TOO_LARGE,
+        f"The archive is larger than this lab's {lab.max_upload_bytes / 2**20:.0f} MB limit.",
+    )
+    return copy_from_storage(
+        submission.artifact, dest, max_bytes=lab.max_upload_bytes, too_large=too_large
+    )
+
+
+def copy_dataset(dataset: HeldOutDataset, workdir: Path) -> Path:
+    lab = dataset.lab
+    too_large = GradingError(
+        ErrorCode.INVALID_DATASET,
+        f"The held-out file is larger than this lab's {lab.max_upload_bytes / 2**20:.0f} MB "
+        "upload limit; upload a smaller one (Parquet, only text and label).",
+    )
+    return copy_from_storage(
+        dataset.file,
+        workdir / f"heldout.{dataset.format}",
+        max_bytes=lab.max_upload_bytes,
+        too_large=too_large,
+    )
 
 
 def required_dataset(dataset: HeldOutDataset | None) -> HeldOutDataset:
@@ -189,7 +215,7 @@ def grade_files(submission: Submission, dataset: HeldOutDataset, workdir: Path):
 
     lab = submission.lab
     artifact = copy_artifact(submission, workdir)
-    data = copy_from_storage(dataset.file, workdir / f"heldout.{dataset.format}")
+    data = copy_dataset(dataset, workdir)
     limits = GradingLimits(
         timeout_s=lab.grading_timeout_s,
         memory_bytes=lab.grading_memory_bytes,

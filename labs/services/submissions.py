@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core.actors import is_system
 from core.exceptions import ApplicationError
+from core.storage import discard_stored, store_file
 from courseware.models import Membership
 from courseware.permissions import Actor, require_instructor, require_student, require_writable
 from labs.grading.errors import ErrorCode, GradingError
@@ -126,10 +127,15 @@ def _queued(submission: Submission, upload: File, filename: str) -> Submission:
     submission.status = Submission.Status.QUEUED
     submission.queued_at = timezone.now()
     submission.enqueue_count = 1
-    submission.artifact.save(f"{uuid.uuid4().hex}{archive_suffix(filename)}", upload, save=False)
-    submission.full_clean()
-    submission.save()
-    enqueue_grade(submission.pk)
+    store_file(submission.artifact, f"{uuid.uuid4().hex}{archive_suffix(filename)}", upload)
+    try:
+        submission.full_clean()
+        submission.save()
+        enqueue_grade(submission.pk)
+    except BaseException:
+        # The row is not saved (the transaction rolls back): its archive must not stay behind.
+        discard_stored(submission.artifact)
+        raise
     return submission
 
 
