@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
+import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,20 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings
 
-from core.models import WorkerPing
-from core.services import worker_ping_create
-from labs.models import WorkerHost
+from labs import selectors
+from labs.models import Submission, WorkerHost
+from tests.labs.grading.tiny import build_tiny_model, make_archive
+from tests.labs.pipeline import (
+    FINISHED,
+    enrol_student,
+    flush_broker,
+    heldout_rows,
+    make_lab,
+    submit,
+    wait_until,
+)
 from tests.netns import NetnsHost, netns_host, netns_unavailable
-from tests.workers import ROOT, celery_worker, database_url_for_tests, wait_for
+from tests.workers import ROOT, celery_worker, database_url_for_tests
 
 WHY = netns_unavailable()
 
@@ -42,7 +52,8 @@ def _via(url: str, host: NetnsHost) -> str:
     """`url` (a service on this machine's loopback) as the namespace reaches it: the same
     scheme, credentials and path, at a forwarder on the veth."""
     parts = urlsplit(url)
-    port = host.forward(parts.port or {"postgres": 5432, "redis": 6379}[parts.scheme])
+    defaults = {"postgres": 5432, "redis": 6379, "http": 80}
+    port = host.forward(parts.port or defaults[parts.scheme], target_host=parts.hostname)
     auth = parts.netloc.rpartition("@")[0]
     netloc = f"{auth}@{host.gateway}:{port}" if auth else f"{host.gateway}:{port}"
     return urlunsplit(parts._replace(netloc=netloc))
@@ -83,6 +94,7 @@ def _host_env(net: NetnsHost, home: Path, storage: dict[str, str]) -> dict[str, 
         "CELERY_BROKER_URL": _via(settings.CELERY_BROKER_URL, net),
         "GRADING_HEARTBEAT_INTERVAL_S": "1",
         **storage,
+        **({"S3_ENDPOINT_URL": _via(storage["S3_ENDPOINT_URL"], net)} if storage else {}),
     }
 
 
@@ -107,21 +119,67 @@ def worker_host(
             yield WorkerHostProcess(net=net, node=node, home=home, log=log, env=env)
 
 
-def test_a_worker_host_reaches_the_services_only_over_its_veth_and_reports_itself(tmp_path):
-    from tests.labs.pipeline import flush_broker
+def _scored_lines(*logs: Path) -> dict[int, int]:
+    """How many times each submission was logged "scored", over every worker's log."""
+    counts: dict[int, int] = {}
+    for log in logs:
+        for match in re.finditer(r"submission (\d+): scored", log.read_text()):
+            counts[int(match[1])] = counts.get(int(match[1]), 0) + 1
+    return counts
 
+
+def test_worker_hosts_reach_the_services_only_over_the_network_and_grade_each_submission_once(
+    tmp_path, s3_storage
+):
     flush_broker()
-    with worker_host(tmp_path, "hosta") as host:
-        # Its own loopback has no PostgreSQL or Redis: what it reaches, it reaches over the veth.
-        assert not host.net.can_connect("127.0.0.1", 5432)
-        assert not host.net.can_connect("127.0.0.1", 6379)
-        assert urlsplit(host.env["DATABASE_URL"]).hostname == host.net.gateway
-        assert str(tmp_path) in host.env["PRIVATE_STORAGE_ROOT"]
+    (tmp_path / "web").mkdir()
+    lab, _ = make_lab(tmp_path / "web", rows=heldout_rows(copies=150))
+    archive = make_archive(
+        build_tiny_model(tmp_path / "web" / "model", hidden_size=256, layers=6),
+        tmp_path / "web" / "model.zip",
+    )
+    storage = {**s3_storage.env()}
 
-        ping = worker_ping_create()
-        assert wait_for(
-            lambda: WorkerPing.objects.filter(pk=ping.pk, answered_at__isnull=False).exists()
-        ), host.log.read_text()
-        row = WorkerHost.objects.get(name=host.node)
-        assert row.queues == ["celery", "grading", "grading_low"]
-    assert sys.executable
+    with worker_host(tmp_path, "hosta", storage) as first:
+        # Its own loopback has no PostgreSQL, Redis or S3: it reaches them over the veth only.
+        s3_port = urlsplit(s3_storage.server.endpoint_url).port
+        for port in (5432, 6379, s3_port):
+            assert not first.net.can_connect("127.0.0.1", port)
+        for name in ("DATABASE_URL", "CELERY_BROKER_URL", "S3_ENDPOINT_URL"):
+            assert urlsplit(first.env[name]).hostname == first.net.gateway
+        assert first.env["STORAGE_BACKEND"] == "s3"
+
+        # A student submits on the web side (this process); the other host scores it.
+        student = enrol_student(lab)
+        submission = wait_until(submit(lab, student, archive), timeout=240)
+        assert submission.status == Submission.Status.SCORED, (
+            submission.error_message + first.log.read_text()[-3000:]
+        )
+        assert submission.worker_host == first.node
+        assert submission.metrics_private["n"] > 0
+        # The archive went to S3, not to a disk either side could share.
+        assert f"{s3_storage.private_prefix}/{submission.artifact.name}" in (
+            s3_storage.private_keys()
+        )
+        assert not (Path(settings.PRIVATE_STORAGE_ROOT) / submission.artifact.name).exists()
+        assert not any((first.home / "var").rglob("*.zip"))
+        assert WorkerHost.objects.get(name=first.node).current_submission_id is None
+
+        # A second host joins; together they drain a queue.
+        with worker_host(tmp_path, "hostb", storage) as second:
+            students = [enrol_student(lab) for _ in range(3)]
+            queue = [submit(lab, s, archive) for s in students for _ in range(2)]
+            done = [wait_until(s, FINISHED, timeout=300) for s in queue]
+            hosts_rows = {
+                r.name: r.state for r in selectors.worker_host_list(course=lab.session.course)
+            }
+
+    for s in done:
+        assert s.status == Submission.Status.SCORED, s.error_message
+    graded_by = Counter(s.worker_host for s in done)
+    assert set(graded_by) == {first.node, second.node}, graded_by  # both hosts took work
+    # Exactly once, from the database: one claim and one enqueue each, and one "scored" line.
+    rows = Submission.objects.filter(pk__in=[s.pk for s in [submission, *done]])
+    assert sorted(rows.values_list("attempts", "enqueue_count").distinct()) == [(1, 1)]
+    assert _scored_lines(first.log, second.log) == {s.pk: 1 for s in [submission, *done]}
+    assert hosts_rows == {first.node: "online", second.node: "online"}
