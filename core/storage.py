@@ -11,6 +11,7 @@ from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db.models.fields.files import FieldFile
 from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
 
 from core.exceptions import ApplicationError
 
@@ -82,7 +83,7 @@ def copy_to_path(storage: Storage, name: str, dest: Path, *, max_bytes: int | No
 
 def _chunks(storage: Storage, name: str):
     if isinstance(storage, S3Storage):
-        key = storage._normalize_name(storage._clean_name(name))
+        key = storage._normalize_name(clean_name(name))  # as S3Storage._open names it
         body = storage.bucket.Object(key).get()["Body"]
         try:
             yield from body.iter_chunks(COPY_CHUNK_BYTES)

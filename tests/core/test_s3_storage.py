@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from core.storage import PrivateS3Storage, private_storage
+from config.env import s3_settings, storage_backends
+from core.storage import PrivateS3Storage, StoredFileTooLarge, copy_to_path, private_storage
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.s3
 
@@ -76,3 +85,143 @@ def test_objects_are_kept_when_the_server_restarts(s3_storage):
     s3_storage.server.start()
 
     assert private_storage().open(name).read() == b"kept"
+
+
+# --- /readyz ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_readyz_checks_the_bucket_and_leaves_nothing_in_it(client, s3_storage):
+    response = client.get("/readyz")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["checks"]["storage"] == "ok"
+    assert s3_storage.server.keys(s3_storage.prefix + "/") == []
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_naming_storage_when_the_s3_server_is_down(client, s3_storage):
+    s3_storage.server.stop()
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["storage"]
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_when_the_keys_are_wrong(client, s3_storage, settings):
+    wrong = {**settings.STORAGES["private"]["OPTIONS"], "secret_key": "not-the-secret"}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {**settings.STORAGES["private"], "OPTIONS": wrong},
+    }
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["storage"]
+
+
+# --- what a worker copies -----------------------------------------------------------------------
+
+
+def test_a_worker_copy_streams_the_object_to_its_temp_dir(s3_storage, tmp_path):
+    data = bytes(range(256)) * 12_000  # 3 MiB: more than one chunk
+    name = private_storage().save("submissions/model.zip", ContentFile(data))
+
+    copied = copy_to_path(private_storage(), name, tmp_path / "model.zip", max_bytes=len(data))
+
+    assert copied.read_bytes() == data
+
+
+def test_a_worker_copy_over_the_limit_is_refused_before_anything_is_written(s3_storage, tmp_path):
+    name = private_storage().save("submissions/model.zip", ContentFile(b"x" * 2048))
+
+    with pytest.raises(StoredFileTooLarge) as refused:
+        copy_to_path(private_storage(), name, tmp_path / "model.zip", max_bytes=1024)
+
+    assert refused.value.size == 2048
+    assert not (tmp_path / "model.zip").exists()
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def test_storage_backend_s3_without_its_variables_stops_start_up_naming_them(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("S3_") and key != "STORAGE_BACKEND"
+    }
+    env.update(STORAGE_BACKEND="s3", S3_BUCKET="coursebench", COURSEBENCH_ENV_FILE="")
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "STORAGE_BACKEND=s3 needs S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, not set" in (
+        result.stderr
+    )
+    assert 'docs/deploy.md, "Object storage (S3)"' in result.stderr
+
+
+def _s3(**changes):
+    values = {
+        "bucket": "coursebench",
+        "access_key_id": "AKIA",
+        "secret_access_key": "secret",
+        "endpoint_url": "https://s3.example.org",
+        "region": "us-east-1",
+        "addressing_style": "path",
+        "private_prefix": "private",
+        "media_prefix": "media",
+        **changes,
+    }
+    return s3_settings(**values)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"addressing_style": "vhost"}, "S3_ADDRESSING_STYLE='vhost' is not supported"),
+        ({"endpoint_url": "s3.example.org"}, "S3_ENDPOINT_URL='s3.example.org' is not a URL"),
+        ({"media_prefix": "private/"}, "S3_PRIVATE_PREFIX and S3_MEDIA_PREFIX are the same"),
+        ({"private_prefix": "/"}, "S3_PRIVATE_PREFIX is empty"),
+    ],
+)
+def test_invalid_s3_settings_are_refused_with_what_to_use(changes, message):
+    with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+        _s3(**changes)
+
+
+def test_the_storage_options_are_private_unique_and_signed_briefly():
+    options = storage_backends(
+        "s3", media_root=Path("m"), media_url="media/", private_root=Path("p"), s3=_s3()
+    )
+
+    private = options["private"]["OPTIONS"]
+    assert options["private"]["BACKEND"] == "core.storage.PrivateS3Storage"
+    assert private["default_acl"] is None
+    assert private["file_overwrite"] is False
+    assert private["querystring_auth"] is True and private["querystring_expire"] == 300
+    assert private["location"] == "private"
+    assert options["default"]["OPTIONS"]["location"] == "media"
+    assert private["client_config"].s3 == {"addressing_style": "path"}
+
+
+def test_local_storage_is_the_default_backend():
+    options = storage_backends(
+        "local", media_root=Path("/m"), media_url="media/", private_root=Path("/p")
+    )
+
+    assert options["private"] == {
+        "BACKEND": "core.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": "/p"},
+    }
