@@ -15,6 +15,7 @@ CAP_NET_ADMIN + CAP_SYS_ADMIN): `netns_unavailable()` says why they cannot be ma
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import itertools
 import os
@@ -38,6 +39,7 @@ def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return done
 
 
+@functools.cache  # one probe per test process, however many modules ask
 def netns_unavailable() -> str | None:
     """None when this process can create network namespaces and veth pairs; else why not."""
     if shutil.which("ip") is None:
