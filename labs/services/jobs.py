@@ -26,6 +26,7 @@ from core.events import grade_source_changed_on_commit
 from core.storage import StoredFileTooLarge, copy_to_path
 from labs.grading.errors import ErrorCode, GradingError
 from labs.models import HeldOutDataset, Submission
+from labs.services.hosts import worker_host_job_end, worker_host_job_start
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +107,6 @@ class GradingJob(ABC):
 
 
 def grading_job_run(job: GradingJob) -> str:
-    from labs.services.hosts import worker_host_job_end, worker_host_job_start
-
     if not job.claim():
         return job.skipped
     shown = job.submission_id() if job.worker else None
