@@ -4,6 +4,7 @@ S3-compatible bucket (STORAGE_BACKEND, config/env.py). Private files never get a
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -81,7 +82,7 @@ def copy_to_path(storage: Storage, name: str, dest: Path, *, max_bytes: int | No
     return dest
 
 
-def _chunks(storage: Storage, name: str):
+def _chunks(storage: Storage, name: str) -> Iterator[bytes]:
     if isinstance(storage, S3Storage):
         key = storage._normalize_name(clean_name(name))  # as S3Storage._open names it
         body = storage.bucket.Object(key).get()["Body"]

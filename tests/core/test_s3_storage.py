@@ -23,9 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.s3
 
 
-def _unsigned_get(url: str) -> int:
+def _unsigned(request: urllib.request.Request | str) -> int:
+    """The status of a request sent without any credentials."""
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -49,8 +50,24 @@ def test_a_private_object_is_refused_without_credentials_and_a_public_one_is_not
     public_key = f"{s3_storage.prefix}/public/control.txt"
     server.client().put_object(Bucket=server.bucket, Key=public_key, Body=b"hi", ACL="public-read")
 
-    assert _unsigned_get(f"{server.endpoint_url}/{server.bucket}/{public_key}") == 200
-    assert _unsigned_get(f"{server.endpoint_url}/{server.bucket}/{key}") == 403
+    assert _unsigned(f"{server.endpoint_url}/{server.bucket}/{public_key}") == 200
+    assert _unsigned(f"{server.endpoint_url}/{server.bucket}/{key}") == 403
+    with private_storage().open(name) as stored:  # while the storage's signed GET reads it
+        assert stored.read() == b"weights"
+
+
+def test_without_credentials_nothing_can_be_listed_or_written(s3_storage):
+    server = s3_storage.server
+    listing = urllib.request.Request(f"{server.endpoint_url}/{server.bucket}/?list-type=2")
+    put = urllib.request.Request(
+        f"{server.endpoint_url}/{server.bucket}/{s3_storage.private_prefix}/planted.zip",
+        data=b"not a model",
+        method="PUT",
+    )
+
+    assert _unsigned(listing) == 403
+    assert _unsigned(put) == 403
+    assert s3_storage.private_keys() == []
 
 
 def test_a_private_file_has_no_url_not_even_a_presigned_one(s3_storage):
