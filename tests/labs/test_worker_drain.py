@@ -4,7 +4,10 @@ the queue is graded by another worker, each submission once."""
 
 from __future__ import annotations
 
+import io
 import signal
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -23,11 +26,12 @@ from tests.labs.pipeline import (
     wait_until,
     worker_env,
 )
-from tests.workers import celery_worker, wait_for
+from tests.workers import ROOT, celery_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 QUEUES = "celery,grading,grading_low"
+CELERY = [sys.executable, "-m", "celery", "-A", "config"]
 
 
 def host(name: str) -> WorkerHost:
@@ -44,11 +48,12 @@ def test_a_drained_worker_finishes_its_job_takes_no_new_one_and_another_worker_g
     tmp_path,
 ):
     flush_broker()
-    lab, _ = make_lab(tmp_path, rows=heldout_rows(copies=150))
+    lab, _ = make_lab(tmp_path, rows=heldout_rows(copies=500))
     student = enrol_student(lab)
     slow = make_archive(
         build_tiny_model(tmp_path / "slow", hidden_size=256, layers=6), tmp_path / "slow.zip"
     )
+    quick = make_archive(build_tiny_model(tmp_path / "quick"), tmp_path / "quick.zip")
     run = uuid.uuid4().hex[:8]
     first_name, second_name = f"drained-{run}@test", f"fresh-{run}@test"
     env = worker_env()
@@ -57,21 +62,35 @@ def test_a_drained_worker_finishes_its_job_takes_no_new_one_and_another_worker_g
         env=env, log_path=tmp_path / "drained.log", queues=QUEUES, name=first_name
     ) as drained:
         assert host(first_name).queues == ["celery", "grading", "grading_low"]
-        submissions = [submit(lab, student, slow) for _ in range(3)]
+        # The first is slow (long enough to drain the worker while it runs), the rest quick.
+        submissions = [submit(lab, student, archive) for archive in (slow, quick, quick)]
         running = wait_until(submissions[0], {Submission.Status.RUNNING})
         assert running.worker_host == first_name
         assert host(first_name).current_submission_id == running.pk
 
-        call_command("worker_drain", first_name)
-
+        # Celery's own command first: the worker itself then reports it draining.
+        subprocess.run(
+            [*CELERY, "control", "cancel_consumer", "grading", "-d", first_name],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        assert wait_for(lambda: host(first_name).cancelled_queues == ["grading"], timeout=20)
         assert host(first_name).draining_since is not None
-        # The worker itself confirms it, from the queues its consumer still reads.
+        assert state_of(first_name, lab) == "draining"
+
+        # The documented way: both grading queues, then wait for the current job.
+        out = io.StringIO()
+        call_command("worker_drain", first_name, "--wait", "--timeout", "180", stdout=out)
+
+        assert f"{first_name}: idle" in out.getvalue()
+        first = Submission.objects.get(pk=running.pk)
+        assert first.status == Submission.Status.SCORED, first.error_message
         assert wait_for(
             lambda: host(first_name).cancelled_queues == ["grading", "grading_low"], timeout=20
         )
-        assert state_of(first_name, lab) == "draining"
-        first = wait_until(running, timeout=180)
-        assert first.status == Submission.Status.SCORED, first.error_message
         assert wait_for(lambda: host(first_name).current_submission_id is None)
         # Idle, and the queue still waiting: it takes nothing more while it is alive.
         assert not wait_for(
