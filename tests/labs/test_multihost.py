@@ -34,7 +34,7 @@ from tests.labs.pipeline import (
     wait_until,
 )
 from tests.netns import NetnsHost, netns_host, netns_unavailable
-from tests.workers import ROOT, celery_worker, database_url_for_tests
+from tests.workers import ROOT, celery_worker, database_url_for_tests, wait_for
 
 WHY = netns_unavailable()
 
@@ -163,7 +163,10 @@ def test_worker_hosts_reach_the_services_only_over_the_network_and_grade_each_su
         )
         assert not (Path(settings.PRIVATE_STORAGE_ROOT) / submission.artifact.name).exists()
         assert not any((first.home / "var").rglob("*.zip"))
-        assert WorkerHost.objects.get(name=first.node).current_submission_id is None
+        # (Cleared just after the result is recorded.)
+        assert wait_for(
+            lambda: WorkerHost.objects.get(name=first.node).current_submission_id is None
+        )
 
         # A second host joins; together they drain a queue.
         with worker_host(tmp_path, "hostb", storage) as second:

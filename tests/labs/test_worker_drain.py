@@ -66,7 +66,8 @@ def test_a_drained_worker_finishes_its_job_takes_no_new_one_and_another_worker_g
         submissions = [submit(lab, student, archive) for archive in (slow, quick, quick)]
         running = wait_until(submissions[0], {Submission.Status.RUNNING})
         assert running.worker_host == first_name
-        assert host(first_name).current_submission_id == running.pk
+        # (Set just after the claim, so a moment after the status says running.)
+        assert wait_for(lambda: host(first_name).current_submission_id == running.pk)
 
         # Celery's own command first: the worker itself then reports it draining.
         subprocess.run(
