@@ -17,7 +17,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coursebench
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install assets run demo test lint format services browser nginx clean
+.PHONY: help install assets run demo test lint format services browser nginx netns-tools clean
 
 help:
 	@echo "make run    - install, migrate, load the demo course, start web ($(HOST):$(PORT)) and a Celery worker"
@@ -75,6 +75,9 @@ browser:
 nginx:
 	@bash scripts/ensure_nginx.sh
 
+netns-tools:
+	@bash scripts/ensure_netns_tools.sh
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -83,7 +86,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install services browser nginx lint
+test: install services browser nginx netns-tools lint
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  PRIVATE_STORAGE_ROOT=$(CURDIR)/var/test-private MEDIA_ROOT=$(CURDIR)/var/test-media \
 	  SECRET_KEY=test-only-secret-key DEBUG=0 COURSEBENCH_ENV_FILE= \

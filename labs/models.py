@@ -220,3 +220,34 @@ class TryItPrediction(BaseModel):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class WorkerHost(BaseModel):
+    """A Celery worker process, as it last reported itself (the lab dashboard's host list).
+
+    Each worker upserts its row every GRADING_HEARTBEAT_INTERVAL_S from a thread in its main
+    process (labs/workers.py); its grading jobs set and clear the current job. The database,
+    not the broker, is the source of truth so the page needs no round trip to the workers."""
+
+    #: The Celery node name (`grading@gpu-box`): unique per running worker.
+    name = models.CharField(max_length=255, unique=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    #: The queues it consumes now, and those it consumed at start but no longer does.
+    queues = models.JSONField(default=list, blank=True)
+    cancelled_queues = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField(db_index=True)
+    #: Set by the worker when a queue it started with is cancelled, or by `worker_drain`.
+    draining_since = models.DateTimeField(null=True, blank=True)
+    #: Set by the worker on a warm shutdown (SIGTERM): offline at once, not after the expiry.
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    current_submission = models.ForeignKey(
+        "labs.Submission", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: "grade", "regrade" or "tryit" (GradingJob.kind).
+    current_kind = models.CharField(max_length=20, blank=True)
+    current_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

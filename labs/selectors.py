@@ -27,7 +27,7 @@ from courseware.selectors.students import (
     student_scope,
 )
 from labs import rules
-from labs.models import HeldOutDataset, Lab, LabExtension, Submission
+from labs.models import HeldOutDataset, Lab, LabExtension, Submission, WorkerHost
 
 
 def lab_get(*, user, lab_id: int) -> tuple[Lab, str]:
@@ -701,6 +701,87 @@ def grading_stalled(*, now: datetime | None = None, after_s: int = 120) -> Gradi
         last_started_at=last_started,
         last_ping_answered_at=ping.answered_at if ping else None,
     )
+
+
+# --- worker hosts (the dashboard's host list) ------------------------------------------------
+
+#: A host whose last heartbeat is older than this many intervals is shown offline.
+WORKER_HOST_OFFLINE_INTERVALS = 3
+#: Hosts silent for longer drop off the list (a retired VM, a test worker).
+WORKER_HOST_SHOWN_FOR = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class WorkerHostRow:
+    name: str
+    hostname: str
+    heartbeat_at: datetime
+    heartbeat_age_s: float
+    state: str  # "online", "draining" or "offline"
+    queues: list[str]
+    cancelled_queues: list[str]
+    #: "idle", "this_course" or "other_course": another course's job is shown only as busy.
+    job: str
+    job_kind: str = ""
+    job_since: datetime | None = None
+    #: Only for a job of this course.
+    submission_id: int | None = None
+    lab_title: str = ""
+
+
+def _worker_host_state(host: WorkerHost, now: datetime) -> str:
+    from django.conf import settings
+
+    offline_after = timedelta(
+        seconds=WORKER_HOST_OFFLINE_INTERVALS * settings.GRADING_HEARTBEAT_INTERVAL_S
+    )
+    if host.stopped_at is not None or host.heartbeat_at < now - offline_after:
+        return "offline"
+    return "draining" if host.draining_since is not None else "online"
+
+
+def worker_host_get(*, name: str) -> WorkerHost:
+    """One worker's row (operators' commands); not found if it never reported itself."""
+    host = WorkerHost.objects.filter(name=name).first()
+    if host is None:
+        raise NotFoundError(f"No worker named {name!r} has reported itself.")
+    return host
+
+
+def worker_host_list(*, course, now: datetime | None = None) -> list[WorkerHostRow]:
+    """Every worker host seen in the last day, for the staff of `course` (the caller checked
+    the role): name, heartbeat, state, queues and current job. Workers serve every course, so
+    a job of another course is only "busy (another course)": no lab, submission or student.
+    One query, whatever the number of hosts."""
+    now = now or timezone.now()
+    hosts = (
+        WorkerHost.objects.filter(heartbeat_at__gte=now - WORKER_HOST_SHOWN_FOR)
+        .select_related("current_submission__lab__session")
+        .order_by("name")
+    )
+    rows = []
+    for host in hosts:
+        state = _worker_host_state(host, now)
+        job = host.current_submission if state != "offline" else None
+        ours = job is not None and job.lab.session.course_id == course.pk
+        rows.append(
+            WorkerHostRow(
+                name=host.name,
+                hostname=host.hostname,
+                heartbeat_at=host.heartbeat_at,
+                heartbeat_age_s=max(0.0, (now - host.heartbeat_at).total_seconds()),
+                state=state,
+                queues=list(host.queues or []),
+                cancelled_queues=list(host.cancelled_queues or []),
+                job="idle" if job is None else ("this_course" if ours else "other_course"),
+                job_kind=host.current_kind if ours else "",
+                job_since=host.current_since if ours else None,
+                submission_id=job.pk if ours else None,
+                lab_title=job.lab.title if ours else "",
+            )
+        )
+    order = {"online": 0, "draining": 1, "offline": 2}
+    return sorted(rows, key=lambda r: (order[r.state], r.name))
 
 
 RESULT_METRICS = ("accuracy", "macro_f1", "weighted_f1", "n")

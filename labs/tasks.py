@@ -8,6 +8,7 @@ from celery.signals import celeryd_after_setup
 from django.conf import settings
 
 from labs import services
+from labs import workers as _workers  # noqa: F401  (connects the worker-host reporting)
 
 logger = logging.getLogger(__name__)
 _HARD = settings.GRADING_TASK_TIME_LIMIT_S
@@ -38,19 +39,31 @@ def _warm_up_grader(sender, instance, **kwargs) -> None:
 
 
 @shared_task(
-    acks_late=True, reject_on_worker_lost=True, soft_time_limit=_HARD - 30, time_limit=_HARD
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=_HARD - 30,
+    time_limit=_HARD,
 )
-def grade_submission(submission_id: int) -> str:
-    outcome = services.submission_grade(submission_id=submission_id)
+def grade_submission(self, submission_id: int) -> str:
+    outcome = services.submission_grade(
+        submission_id=submission_id, worker=self.request.hostname or ""
+    )
     logger.info("submission %s: %s", submission_id, outcome)
     return outcome
 
 
 @shared_task(
-    acks_late=True, reject_on_worker_lost=True, soft_time_limit=_HARD - 30, time_limit=_HARD
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=_HARD - 30,
+    time_limit=_HARD,
 )
-def regrade_submission(submission_id: int) -> str:
-    outcome = services.submission_regrade(submission_id=submission_id)
+def regrade_submission(self, submission_id: int) -> str:
+    outcome = services.submission_regrade(
+        submission_id=submission_id, worker=self.request.hostname or ""
+    )
     logger.info("regrade of submission %s: %s", submission_id, outcome)
     return outcome
 
@@ -61,10 +74,10 @@ def sweep_submissions() -> dict:
     return {"requeued": report.requeued, "failed": report.failed}
 
 
-@shared_task(soft_time_limit=120, time_limit=150)
-def try_it_predict(prediction_id: int) -> str:
+@shared_task(bind=True, soft_time_limit=120, time_limit=150)
+def try_it_predict(self, prediction_id: int) -> str:
     """A "Try it" sentence: short, on the default queue so it never waits behind grading."""
-    outcome = services.tryit_run(prediction_id=prediction_id)
+    outcome = services.tryit_run(prediction_id=prediction_id, worker=self.request.hostname or "")
     logger.info("try-it prediction %s: %s", prediction_id, outcome)
     return outcome
 

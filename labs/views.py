@@ -675,6 +675,7 @@ def _live_context(lab: Lab, scope: students.StudentScope) -> dict[str, Any]:
         "scope": scope,
         "stats": selectors.lab_dashboard(lab=lab, now=now, scope=scope),
         "stall": selectors.grading_stalled(now=now),
+        "hosts": selectors.worker_host_list(course=lab.session.course, now=now),
         "baseline": baseline_progress(lab),
         "now": now,
     }

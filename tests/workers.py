@@ -35,24 +35,35 @@ def celery_worker(
     ready_timeout: float = 60.0,
     queues: str | None = None,
     extra_args: Sequence[str] = (),
+    name: str | None = None,
+    command_prefix: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> Iterator[subprocess.Popen]:
     """Run `celery -A config worker` as a child process until the block exits.
 
-    `extra_args` go on its command line, e.g. `("--beat", "-s", path)` for embedded beat."""
+    `extra_args` go on its command line, e.g. `("--beat", "-s", path)` for embedded beat;
+    `name` is its node name (default: unique per test process); `command_prefix` runs it under
+    another command (`ip netns exec NS`, see tests/netns.py) and `cwd` in another folder (the
+    project is then found through PYTHONPATH, which the caller sets in `env`)."""
     args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
     args += [
         "--concurrency=1",
         "--without-gossip",
         "--without-mingle",
         "-n",
-        f"test-{os.getpid()}-{next(_names)}@%h",
+        name or f"test-{os.getpid()}-{next(_names)}@%h",
     ]
     if queues:
         args += ["-Q", queues]
     args += extra_args
     log = log_path.open("w")
     process = subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        [*command_prefix, *args],
+        cwd=cwd or ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         _wait_until_ready(process, log_path, ready_timeout)

@@ -226,6 +226,7 @@ class _RegradeJob(GradingJob):
         return "re-graded" if outcome.error is None else "regrade failed"
 
 
-def submission_regrade(*, submission_id: int) -> str:
-    """Claim, re-grade and record one pending re-grade. Returns what happened (for logs)."""
-    return grading_job_run(_RegradeJob(submission_id))
+def submission_regrade(*, submission_id: int, worker: str = "") -> str:
+    """Claim, re-grade and record one pending re-grade. Returns what happened (for logs).
+    `worker`: the Celery node name, whose dashboard row shows the job while it runs."""
+    return grading_job_run(_RegradeJob(submission_id, worker=worker))

@@ -120,8 +120,8 @@ class _GradeJob(GradingJob):
     )
     has_heartbeat = True
 
-    def __init__(self, submission_id: int, worker_host: str) -> None:
-        super().__init__(submission_id)
+    def __init__(self, submission_id: int, worker_host: str, *, worker: str = "") -> None:
+        super().__init__(submission_id, worker=worker)
         self.worker_host = worker_host
 
     def claim(self) -> bool:
@@ -151,9 +151,15 @@ class _GradeJob(GradingJob):
         return "scored" if outcome.error is None else f"failed: {outcome.error.code.value}"
 
 
-def submission_grade(*, submission_id: int, worker_host: str | None = None) -> str:
-    """Claim, grade and record one submission. Returns what happened (for logs)."""
-    return grading_job_run(_GradeJob(submission_id, worker_host or socket.gethostname()))
+def submission_grade(
+    *, submission_id: int, worker_host: str | None = None, worker: str = ""
+) -> str:
+    """Claim, grade and record one submission. Returns what happened (for logs).
+
+    `worker` is the Celery node name (`grading@host`): recorded as the submission's worker
+    host (two workers on one machine stay apart) and shown as that worker's current job."""
+    host = worker_host or worker or socket.gethostname()
+    return grading_job_run(_GradeJob(submission_id, host, worker=worker))
 
 
 @transaction.atomic

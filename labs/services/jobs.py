@@ -35,6 +35,7 @@ from core.events import grade_source_changed_on_commit
 from core.storage import StoredFileTooLarge, copy_to_path
 from labs.grading.errors import ErrorCode, GradingError
 from labs.models import HeldOutDataset, Submission
+from labs.services.hosts import worker_host_job_end, worker_host_job_start
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +128,11 @@ class GradingJob(ABC):
     #: What the person reads when the job crashed on our side.
     internal_message: str
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, *, worker: str = "") -> None:
         self.job_id = job_id
+        #: The Celery node name running it (`grading@host`), or "" outside a worker: while it
+        #: runs, the worker's row on the dashboard shows this job.
+        self.worker = worker
 
     @abstractmethod
     def claim(self) -> bool:
@@ -151,12 +155,33 @@ class GradingJob(ABC):
         """Tell the sweeper this job is alive (jobs with `has_heartbeat`)."""
         return None
 
+    def submission_id(self) -> int:
+        """The submission the job works on (after a won claim): the worker's current job."""
+        return self.job_id
+
 
 def grading_job_run(job: GradingJob) -> str:
     if not _when_database_is_back(job, "claim", job.claim):
         return job.skipped
-    outcome = _run_in_workdir(job)
-    return _when_database_is_back(job, "record the result", job.record, outcome)
+    shown = job.submission_id() if job.worker else None
+    if shown is not None:
+        _show_on_host(worker_host_job_start, name=job.worker, submission_id=shown, kind=job.kind)
+    try:
+        outcome = _run_in_workdir(job)
+        return _when_database_is_back(job, "record the result", job.record, outcome)
+    finally:
+        if shown is not None:
+            _show_on_host(worker_host_job_end, name=job.worker, submission_id=shown)
+
+
+def _show_on_host(update, **fields) -> None:
+    """The host list's current job is for display only: a database that is away (a restart,
+    see `_when_database_is_back`) must not fail or mask the job itself."""
+    try:
+        update(**fields)
+    except DatabaseError as exc:
+        logger.warning("could not update the worker host's current job (%s)", exc)
+        connection.close()
 
 
 #: What a PostgreSQL restart, failover or network cut raises on the worker's side.

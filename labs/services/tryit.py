@@ -115,6 +115,9 @@ class _TryItJob(GradingJob):
         )
         return True
 
+    def submission_id(self) -> int:
+        return self.prediction.submission_id
+
     def run(self, workdir: Path) -> dict:
         from labs.grading.archive import ArchiveLimits
         from labs.grading.artifact import prepare_artifact
@@ -159,6 +162,7 @@ class _TryItJob(GradingJob):
         return fields["status"]
 
 
-def tryit_run(*, prediction_id: int) -> str:
-    """Run one "Try it" prediction (on a worker). Returns its status, or why it was skipped."""
-    return grading_job_run(_TryItJob(prediction_id))
+def tryit_run(*, prediction_id: int, worker: str = "") -> str:
+    """Run one "Try it" prediction (on a worker). Returns its status, or why it was skipped.
+    `worker`: the Celery node name, whose dashboard row shows the job while it runs."""
+    return grading_job_run(_TryItJob(prediction_id, worker=worker))
