@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -161,6 +162,10 @@ class _LMSHandler(BaseHTTPRequestHandler):
 
     def _members(self, query: dict[str, str]) -> None:
         start = int(query.get("from", 0))
+        if self.lms.on_members_page is not None:
+            self.lms.on_members_page(start)
+        if self.lms.members_fail_from is not None and start >= self.lms.members_fail_from:
+            return self._json(500, {"error": "the LMS broke"})
         page = self.lms.members[start : start + self.lms.members_page_size]
         data = json.dumps(
             {
@@ -212,6 +217,11 @@ class TestLMS:
     # NRPS: the course's members as the LMS lists them; page size of the memberships service.
     members: list[dict[str, Any]] = field(default_factory=list)
     members_page_size: int = 2
+    # Pages starting at this member index answer 500 (an LMS failing part-way through a list).
+    members_fail_from: int | None = None
+    # Called (in the server's thread) with the page's first index before a page is answered:
+    # a test can wait there (a hung LMS) or look at what the tool is doing meanwhile.
+    on_members_page: Callable[[int], None] | None = None
     # The tool's public keys, which the LMS checks client assertions against (the tests fetch
     # them from Coursebench's /lti/jwks/).
     tool_jwks: dict[str, Any] | None = None
