@@ -297,6 +297,10 @@ SECURE_HSTS_PRELOAD = HTTPS
 READYZ_BROKER_TIMEOUT_S = env_int("READYZ_BROKER_TIMEOUT_S", 2, minimum=1)
 # --- end of production serving ---------------------------------------------------------------
 
+# Seconds each call to an LMS's LTI services (token, NRPS pages, AGS scores) may take: a hung
+# LMS must not hold a worker (or a roster sync) forever (docs/lti.md).
+LTI_SERVICE_TIMEOUT_S = env_int("LTI_SERVICE_TIMEOUT_S", 20, minimum=1)
+
 DECK_MAX_BYTES = env_int("DECK_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = DECK_MAX_BYTES + 1024 * 1024
 # The largest request body accepted at all (a lab model upload is the largest), refused with a

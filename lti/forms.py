@@ -49,3 +49,16 @@ class DeploymentForm(forms.Form):
 
 class PlatformActiveForm(forms.Form):
     is_active = forms.BooleanField(required=False)
+
+
+class PlatformEditForm(forms.Form):
+    """What can change on a registered platform (not its issuer and client id)."""
+
+    name = PlatformForm.base_fields["name"]
+    auth_url = PlatformForm.base_fields["auth_url"]
+    token_url = PlatformForm.base_fields["token_url"]
+    keyset_url = PlatformForm.base_fields["keyset_url"]
+    frame_origins = PlatformForm.base_fields["frame_origins"]
+
+    def clean_frame_origins(self) -> list[str]:
+        return _lines(self.cleaned_data["frame_origins"])

@@ -4,8 +4,9 @@ A request is *framed* when it is on an LTI route (`/lti/`) or belongs to a sessi
 launch started (the launch stores the platform's frame origins in the session). For framed
 requests only:
 
-- the session and CSRF cookies (and PyLTI1p3's state cookie) are sent `SameSite=None; Secure`,
-  so the browser sends them back from inside the LMS's cross-site frame;
+- the session and CSRF cookies (and PyLTI1p3's state cookie) are sent
+  `SameSite=None; Secure; Partitioned`, so the browser keeps them, and sends them back, inside
+  the LMS's cross-site frame (Chromium blocks unpartitioned third-party cookies);
 - CSP `frame-ancestors` names the launching platform's origins (on LTI routes with no launch
   yet: every active platform's), and X-Frame-Options is left out.
 
@@ -15,6 +16,7 @@ Every other response keeps the site's `frame-ancestors 'none'`, `X-Frame-Options
 from __future__ import annotations
 
 from collections.abc import Callable
+from http.cookies import CookieError, Morsel
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -55,9 +57,21 @@ class FramedCookiesMiddleware:
             morsel = response.cookies.get(name)
             if morsel is not None and morsel.value:
                 # Browsers drop SameSite=None without Secure; LTI itself requires HTTPS.
-                morsel["samesite"] = "None"
                 morsel["secure"] = True
+                _partitioned(morsel)
         return response
+
+
+def _partitioned(morsel: Morsel) -> None:
+    """SameSite=None plus `Partitioned` (CHIPS): Chromium now blocks unpartitioned
+    third-party cookies, even in a normal profile (tests/browser/test_lti_frame.py shows a
+    launch failing without it); a partitioned cookie is kept per top-level site, i.e. for the
+    frame inside this LMS. Python's Morsel knows the attribute only from 3.14 on."""
+    try:
+        morsel["partitioned"] = True
+        morsel["samesite"] = "None"
+    except CookieError:
+        morsel["samesite"] = "None; Partitioned"
 
 
 class FrameAncestorsMiddleware:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
-from lti_tool.models import LtiRegistration
+from lti_tool.models import LtiDeployment, LtiRegistration
 
 from core.exceptions import NotFoundError
 from courseware.models import Course
@@ -51,6 +51,16 @@ def platform_list(*, actor: Actor) -> QuerySet[LtiRegistration]:
         .prefetch_related("deployments")
         .order_by("name")
     )
+
+
+def platform_deployment_get(
+    *, actor: Actor, registration: LtiRegistration, pk: int
+) -> LtiDeployment:
+    require_site_staff(user=actor)
+    deployment = LtiDeployment.objects.filter(registration=registration, pk=pk).first()
+    if deployment is None:
+        raise NotFoundError(f"{registration.name} has no deployment {pk}.")
+    return deployment
 
 
 def platform_get(*, actor: Actor, pk: int) -> LtiRegistration:

@@ -17,6 +17,12 @@ urlpatterns = [
     path("staff/lti/platforms/", views.platform_list, name="lti-platform-list"),
     path("staff/lti/platforms/<int:pk>/", views.platform_detail, name="lti-platform-detail"),
     path("staff/lti/platforms/<int:pk>/active/", views.platform_active, name="lti-platform-active"),
+    path("staff/lti/platforms/<int:pk>/edit/", views.platform_edit, name="lti-platform-edit"),
+    path(
+        "staff/lti/platforms/<int:pk>/deployments/<int:deployment_pk>/active/",
+        views.platform_deployment_active,
+        name="lti-platform-deployment-active",
+    ),
     # An offering's LMS links: roster sync, and whether the LMS has each current score.
     path("courses/<str:code>/lti/", views.course_lti, name="lti-course"),
     path("courses/<str:code>/lti/roster/", views.roster_sync, name="lti-roster-sync"),

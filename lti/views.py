@@ -20,7 +20,7 @@ from pylti1p3.exception import LtiException
 from core.exceptions import ApplicationError
 from core.forms import form_error_message
 from lti import selectors, services
-from lti.forms import DeploymentForm, PlatformActiveForm, PlatformForm
+from lti.forms import DeploymentForm, PlatformActiveForm, PlatformEditForm, PlatformForm
 from lti.middleware import SESSION_DEEP_LINK, SESSION_FRAME_ORIGINS
 from lti.services.launch import (
     LaunchRefused,
@@ -213,6 +213,60 @@ def platform_active(request: HttpRequest, pk: int) -> HttpResponse:
         f"{registration.name} is {'on' if is_active else 'off'}: launches from it are "
         f"{'accepted' if is_active else 'refused'}.",
     )
+    return redirect("lti-platform-detail", pk=registration.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def platform_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    registration = selectors.platform_get(actor=request.user, pk=pk)
+    platform = getattr(registration, "coursebench", None)
+    initial = {
+        "name": registration.name,
+        "auth_url": registration.auth_url,
+        "token_url": registration.token_url,
+        "keyset_url": registration.keyset_url,
+        "frame_origins": "\n".join(platform.frame_origins if platform else []),
+    }
+    form = PlatformEditForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.platform_update(
+                    actor=request.user, registration=registration, **form.cleaned_data
+                )
+            except ApplicationError as exc:
+                if exc.denies_access:
+                    raise
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, f"Saved {registration.name}.")
+                return redirect("lti-platform-detail", pk=registration.pk)
+        else:
+            form.add_error(None, form_error_message(form))
+    return render(
+        request,
+        "lti/platform_edit.html",
+        {"registration": registration, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def platform_deployment_active(request: HttpRequest, pk: int, deployment_pk: int) -> HttpResponse:
+    registration = selectors.platform_get(actor=request.user, pk=pk)
+    deployment = selectors.platform_deployment_get(
+        actor=request.user, registration=registration, pk=deployment_pk
+    )
+    form = PlatformActiveForm(request.POST)
+    form.is_valid()
+    is_active = form.cleaned_data.get("is_active", False)
+    services.platform_deployment_set_active(
+        actor=request.user, deployment=deployment, is_active=is_active
+    )
+    outcome = "accepted" if is_active else "refused"
+    messages.success(request, f"Deployment {deployment.deployment_id}: launches {outcome}.")
     return redirect("lti-platform-detail", pk=registration.pk)
 
 

@@ -11,8 +11,10 @@ from lti.services.deep_linking import deep_link_prepare, deep_link_reply
 from lti.services.grades import score_resend, scores_refresh
 from lti.services.registration import (
     platform_deployment_add,
+    platform_deployment_set_active,
     platform_register,
     platform_set_active,
+    platform_update,
 )
 from lti.services.roster import roster_sync
 
@@ -20,8 +22,10 @@ __all__ = [
     "deep_link_prepare",
     "deep_link_reply",
     "platform_deployment_add",
+    "platform_deployment_set_active",
     "platform_register",
     "platform_set_active",
+    "platform_update",
     "roster_sync",
     "score_resend",
     "scores_refresh",

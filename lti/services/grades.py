@@ -25,7 +25,6 @@ from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
-from pylti1p3.service_connector import ServiceConnector
 from requests import RequestException
 
 from courseware.models import Course
@@ -33,6 +32,7 @@ from courseware.permissions import Actor, require_instructor
 from gradebook.models import GradeCell, GradeItem
 from gradebook.services import gradebook_ensure_fresh, gradebook_student_refresh
 from lti.models import CourseLink, LinkTarget, Placement, ScoreSync
+from lti.services.connector import service_connector
 
 logger = logging.getLogger("lti.grades")
 
@@ -209,7 +209,7 @@ def score_resend(*, actor: Actor, sync: ScoreSync) -> ScoreSync:
 
 def _ags(sync: ScoreSync) -> AssignmentsGradesService:
     registration = sync.context.deployment.registration
-    connector = ServiceConnector(registration.to_registration())
+    connector = service_connector(registration)
     scopes = [AGS_SCOPES[2]]
     if sync.context.can_query_lineitems or sync.context.can_manage_lineitems:
         scopes += AGS_SCOPES[:2]

@@ -107,8 +107,8 @@ _EXPLANATIONS = {
     "the LMS server's clock if it keeps happening.",
     "signature": "The id_token's signature does not match the platform's published keys "
     "(its public keyset URL). Check the keyset URL registered for this platform.",
-    "deployment": "The deployment id in the launch is not registered for this platform. Site "
-    "staff can add it on the platform's page.",
+    "deployment": "The deployment id in the launch is not registered for this platform, or "
+    "site staff turned it off. They can add it (or turn it on) on the platform's page.",
     "version": "Only LTI 1.3 launches are accepted.",
     "message": "The launch message is incomplete or of a type Coursebench does not handle.",
 }

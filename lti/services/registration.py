@@ -141,3 +141,44 @@ def platform_set_active(
     registration.is_active = is_active
     _save(registration)
     return registration
+
+
+@transaction.atomic
+def platform_update(
+    *,
+    actor: Actor,
+    registration: LtiRegistration,
+    name: str,
+    auth_url: str,
+    token_url: str,
+    keyset_url: str,
+    frame_origins: list[str],
+) -> LtiRegistration:
+    """Change a platform's name, its auth, token and key-set URLs (an LMS moving its
+    endpoints, e.g. Canvas's move to sso.canvaslms.com) and the LMS web addresses allowed to
+    frame Coursebench. The issuer and client id are the platform's identity (its LMS users are
+    matched by them): to change those, register it anew."""
+    require_site_staff(user=actor)
+    registration.name = name.strip() or registration.issuer
+    registration.auth_url = _clean_url(auth_url, field="authentication request URL")
+    registration.token_url = _clean_url(token_url, field="access token URL")
+    registration.keyset_url = _clean_url(keyset_url, field="public keyset URL")
+    _save(registration)
+    platform = Platform.objects.filter(registration=registration).first() or Platform(
+        registration=registration
+    )
+    platform.frame_origins = _clean_origins(frame_origins, fallback=registration.issuer)
+    _save(platform)
+    return registration
+
+
+@transaction.atomic
+def platform_deployment_set_active(
+    *, actor: Actor, deployment: LtiDeployment, is_active: bool
+) -> LtiDeployment:
+    """Stop accepting launches from one deployment (a Canvas sub-account that removed the
+    app), or accept them again. Its LMS courses, people and scores are kept."""
+    require_site_staff(user=actor)
+    deployment.is_active = is_active
+    _save(deployment)
+    return deployment

@@ -5,19 +5,24 @@ follows the `Link: rel="next"` pages), then for each member with a Coursebench r
 (matched by issuer + subject, as at launch) and an active membership with that role. Members
 whose LMS status is not Active, and people who came from this LMS course but are no longer in
 its list, are unenrolled: their work is kept and re-enrolling restores it. Members who joined
-Coursebench another way (not from this LMS) are left alone."""
+Coursebench another way (not from this LMS) are left alone.
+
+The LMS is asked for every page first, outside any transaction, with a timeout on each call
+(lti/services/connector.py); only then are the changes applied, in one short transaction. An
+LMS that fails on page 2 of 3 therefore changes nothing, and no database transaction (or row
+lock) waits on the network."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from lti_tool.models import LtiMembership, LtiUser
 from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.names_roles import NamesRolesProvisioningService
-from pylti1p3.service_connector import ServiceConnector
-from requests import RequestException
+from requests import RequestException, Timeout
 
 from core.actors import SYSTEM
 from core.exceptions import ApplicationError
@@ -25,6 +30,7 @@ from courseware.models import Course, Membership
 from courseware.permissions import Actor, require_instructor
 from courseware.services import people as people_services
 from lti.models import CourseLink
+from lti.services.connector import service_connector
 from lti.services.launch import account_for_lti_user, context_role, enrol_from_lms
 
 logger = logging.getLogger("lti.roster")
@@ -45,30 +51,59 @@ class RosterSyncResult:
         )
 
 
-def _members(link: CourseLink) -> list[dict]:
+def _fetch_members(link: CourseLink) -> list[dict]:
+    """Every page of one LMS course's member list, over the network: called outside any
+    transaction (no database connection held open while the LMS answers), each call with
+    settings.LTI_SERVICE_TIMEOUT_S. Raises ApplicationError("roster_unavailable") naming the
+    page that failed."""
     registration = link.context.deployment.registration
     service = NamesRolesProvisioningService(
-        ServiceConnector(registration.to_registration()),
+        service_connector(registration),
         {"context_memberships_url": link.context.memberships_url},
     )
-    try:
+    members: list[dict] = []
+    url: str | None = link.context.memberships_url
+    seen: set[str] = set()
+    page = 0
+    while url and url not in seen:  # an LMS repeating a next link must not loop us forever
+        seen.add(url)
+        page += 1
+        try:
+            batch, url = service.get_members_page(url)
+        except Timeout as exc:
+            raise _unavailable(
+                page,
+                f"it did not answer within {settings.LTI_SERVICE_TIMEOUT_S} s",
+                "try again later (or raise LTI_SERVICE_TIMEOUT_S)",
+            ) from exc
+        except (LtiServiceException, LtiException, RequestException) as exc:
+            raise _unavailable(
+                page,
+                str(exc),
+                "check that the tool has the Names and Role Provisioning service in the LMS, "
+                "then try again",
+            ) from exc
         # NRPS's status is optional and means Active when left out.
-        return [{"status": "Active", **member} for member in service.get_members()]
-    except (LtiServiceException, LtiException, RequestException) as exc:
-        raise ApplicationError(
-            "roster_unavailable",
-            f"The LMS did not give the member list ({exc}). Check that the tool has the "
-            "Names and Role Provisioning service in the LMS, then try again.",
-            status_code=502,
-        ) from exc
+        members += [{"status": "Active", **member} for member in batch]
+    return members
+
+
+def _unavailable(page: int, what: str, fix: str) -> ApplicationError:
+    return ApplicationError(
+        "roster_unavailable",
+        f"The LMS did not give page {page} of the member list ({what}); nothing was changed: "
+        f"{fix}.",
+        status_code=502,
+    )
 
 
 def _label(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _sync_link(link: CourseLink, course: Course, result: RosterSyncResult) -> None:
-    members = _members(link)
+def _apply_link(
+    link: CourseLink, members: list[dict], course: Course, result: RosterSyncResult
+) -> None:
     result.members += len(members)
     # django-lti's own rows first (LMS users and memberships, with names and emails).
     link.context.update_memberships(members)
@@ -112,10 +147,11 @@ def _unenrol(course: Course, user, result: RosterSyncResult) -> None:
     result.unenrolled.append(_label(user))
 
 
-@transaction.atomic
 def roster_sync(*, actor: Actor, course: Course) -> RosterSyncResult:
     """Sync the offering's members from every LMS course linked to it (instructors, or SYSTEM
-    for the periodic task)."""
+    for the periodic task). Two steps: every page of every linked course's list is fetched
+    first, outside any transaction; then the changes are applied in one short transaction.
+    An LMS failing on any page (or not answering in time) changes nothing."""
     require_instructor(user=actor, course=course)
     links = [
         link
@@ -130,10 +166,20 @@ def roster_sync(*, actor: Actor, course: Course) -> RosterSyncResult:
             f"{course.code} is not linked to an LMS course that shares its member list: "
             "launch Coursebench from the LMS course (with Names and Role Provisioning on).",
         )
-    result = RosterSyncResult()
-    for link in links:
-        _sync_link(link, course, result)
+    fetched = [(link, _fetch_members(link)) for link in links]
+    result = _roster_apply(course=course, fetched=fetched)
     logger.info("roster sync %s: %s", course.slug, result.summary)
+    return result
+
+
+@transaction.atomic
+def _roster_apply(
+    *, course: Course, fetched: list[tuple[CourseLink, list[dict]]]
+) -> RosterSyncResult:
+    """The database step of a sync: no network calls in here."""
+    result = RosterSyncResult()
+    for link, members in fetched:
+        _apply_link(link, members, course, result)
     return result
 
 

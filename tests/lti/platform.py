@@ -18,7 +18,9 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -38,8 +40,6 @@ TEACHING_ASSISTANT = (
 )
 MENTOR = LIS + "Mentor"
 TOOL = "http://127.0.0.1:8000"  # settings.SITE_URL in the suite
-LAUNCH_URL = TOOL + "/lti/launch/"
-DEEP_LINK_URL = TOOL + "/lti/deep-link/"
 
 
 def new_key() -> JWK:
@@ -112,6 +112,13 @@ class _LMSHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path)
         if path.path == "/jwks":
             return self._json(200, self.lms.jwks())
+        if path.path == "/course":
+            return self._course_page(dict(parse_qsl(path.query)))
+        if path.path == "/auth":
+            return self._auth(dict(parse_qsl(path.query)))
+        if path.path == "/frame":  # any page in the LMS's frame (is it allowed to be framed?)
+            src = dict(parse_qsl(path.query))["src"]
+            return self._html(f'<!doctype html><iframe name="tool" src="{escape(src)}"></iframe>')
         if not self._authorized():
             return None
         if path.path == "/lineitems":
@@ -147,6 +154,48 @@ class _LMSHandler(BaseHTTPRequestHandler):
             return self._json(200, {})
         return self._json(404, {"error": "not found"})
 
+    # --- what a browser sees: the LMS's course page framing the tool ------------------------
+    def _course_page(self, query: dict[str, str]) -> None:
+        """The LMS's page for a link: an iframe, whose first request is the OIDC login
+        initiation (lti1p3platform's preflight URL), as Canvas and Moodle frame a tool."""
+        launch = self.lms.browser_launches[query["link"]]
+        registration = self.lms._registration(
+            deployment_id=self.lms.deployment_id,
+            signing_key=self.lms.keys[-1],
+            login_url=launch["login_url"],
+        )
+        login = _Login(None, _Conf(registration=registration))
+        login.set_lti_message_hint(hint=query["link"])
+        login.set_launch_url(self.lms.tool_url + "/lti/launch/")
+        src = login.prepare_preflight_url(launch["user_id"])
+        self._html(
+            f"""<!doctype html><title>LMS course</title><h1>Machine learning (LMS)</h1>
+            <iframe name="tool" title="Coursebench" src="{escape(src)}"
+             width="1200" height="800"></iframe>"""
+        )
+
+    def _auth(self, query: dict[str, str]) -> None:
+        """The platform's OIDC auth endpoint, inside the frame: validate the tool's auth
+        request, sign the id_token, and auto-post it to the tool's redirect_uri (the form a
+        real LMS answers with)."""
+        launch = {**self.lms.browser_launches[query["lti_message_hint"]]}
+        form = self.lms.signed_launch(query, resource_link_id=query["lti_message_hint"], **launch)
+        self._html(
+            f"""<!doctype html><title>Launching</title>
+            <form method="post" action="{escape(form.launch_url)}">
+            <input type="hidden" name="state" value="{escape(form.state)}">
+            <input type="hidden" name="id_token" value="{escape(form.id_token)}">
+            </form><script>document.forms[0].submit()</script>"""
+        )
+
+    def _html(self, html: str) -> None:
+        data = html.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization", "")
         try:
@@ -161,6 +210,10 @@ class _LMSHandler(BaseHTTPRequestHandler):
 
     def _members(self, query: dict[str, str]) -> None:
         start = int(query.get("from", 0))
+        if self.lms.on_members_page is not None:
+            self.lms.on_members_page(start)
+        if self.lms.members_fail_from is not None and start >= self.lms.members_fail_from:
+            return self._json(500, {"error": "the LMS broke"})
         page = self.lms.members[start : start + self.lms.members_page_size]
         data = json.dumps(
             {
@@ -200,6 +253,8 @@ class TestLMS:
     __test__ = False  # not a test class for pytest
 
     client_id: str = "coursebench-client"
+    # Where Coursebench answers (its SITE_URL): the launch, deep linking and JWKS URLs.
+    tool_url: str = TOOL
     deployment_id: str = "deployment-1"
     # Published in the JWKS; the last one signs. Rotation appends; retiring removes.
     keys: list[JWK] = field(default_factory=lambda: [new_key()])
@@ -212,9 +267,17 @@ class TestLMS:
     # NRPS: the course's members as the LMS lists them; page size of the memberships service.
     members: list[dict[str, Any]] = field(default_factory=list)
     members_page_size: int = 2
+    # Pages starting at this member index answer 500 (an LMS failing part-way through a list).
+    members_fail_from: int | None = None
+    # Called (in the server's thread) with the page's first index before a page is answered:
+    # a test can wait there (a hung LMS) or look at what the tool is doing meanwhile.
+    on_members_page: Callable[[int], None] | None = None
     # The tool's public keys, which the LMS checks client assertions against (the tests fetch
     # them from Coursebench's /lti/jwks/).
     tool_jwks: dict[str, Any] | None = None
+    # Browser launches: link id → signed_launch's arguments (login_url, user_id, roles, custom),
+    # for the page at /course?link=<id> (see `course_page_url`).
+    browser_launches: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Make the next N service calls answer 503 (an LMS having a bad moment).
     fail_next: int = 0
 
@@ -287,6 +350,11 @@ class TestLMS:
                 line_item["resourceLinkId"] = item["custom"]["resource"]
                 self.line_items.append(line_item)
 
+    def course_page_url(self, link: str, **launch: Any) -> str:
+        """The LMS page that frames a launch of `link` for a user, in a real browser."""
+        self.browser_launches[link] = launch
+        return f"{self.base_url}/course?link={link}"
+
     def scores_for(self, user_id: str) -> list[dict[str, Any]]:
         return [s for s in self.scores if s.get("userId") == user_id]
 
@@ -312,11 +380,11 @@ class TestLMS:
             .set_client_id(self.client_id)
             .set_deployment_id(deployment_id)
             .set_oidc_login_url(login_url)
-            .set_launch_url(LAUNCH_URL)
-            .set_deeplink_launch_url(DEEP_LINK_URL)
+            .set_launch_url(self.tool_url + "/lti/launch/")
+            .set_deeplink_launch_url(self.tool_url + "/lti/deep-link/")
             .set_platform_public_key(_pem(signing_key, private=False))
             .set_platform_private_key(_pem(signing_key, private=True))
-            .set_tool_key_set_url(TOOL + "/lti/jwks/")
+            .set_tool_key_set_url(self.tool_url + "/lti/jwks/")
         )
 
     def login(
@@ -327,7 +395,7 @@ class TestLMS:
         user_id: str,
         deployment_id: str | None = None,
         hint: str = "resource-link-1",
-        target_link_uri: str = LAUNCH_URL,
+        target_link_uri: str | None = None,
     ):
         """Step 1: the platform's login initiation; returns the tool's response (a redirect
         to our auth URL, or a refusal page)."""
@@ -338,7 +406,7 @@ class TestLMS:
         )
         login = _Login(None, _Conf(registration=registration))
         login.set_lti_message_hint(hint=hint)
-        login.set_launch_url(target_link_uri)
+        login.set_launch_url(target_link_uri or self.tool_url + "/lti/launch/")
         preflight = urlsplit(login.prepare_preflight_url(user_id))
         return client.get(preflight.path, dict(parse_qsl(preflight.query)))
 
@@ -364,7 +432,7 @@ class TestLMS:
     ) -> LaunchForm:
         """Steps 1-3: login, the tool's redirect to our auth URL, the signed id_token."""
         deployment_id = deployment_id or self.deployment_id
-        target = DEEP_LINK_URL if deep_link else LAUNCH_URL
+        target = self.tool_url + ("/lti/deep-link/" if deep_link else "/lti/launch/")
         response = self.login(
             client,
             login_url=login_url,
@@ -377,6 +445,47 @@ class TestLMS:
         location = urlsplit(response["Location"])
         assert f"{location.scheme}://{location.netloc}{location.path}" == self.auth_url
         auth_request = dict(parse_qsl(location.query))
+        return self.signed_launch(
+            auth_request,
+            login_url=login_url,
+            user_id=user_id,
+            roles=roles,
+            name=name,
+            email=email,
+            context_id=context_id,
+            context_label=context_label,
+            context_title=context_title,
+            resource_link_id=resource_link_id,
+            custom=custom,
+            deep_link=deep_link,
+            deployment_id=deployment_id,
+            expires_in=expires_in,
+            signing_key=signing_key,
+            extra_claims=extra_claims,
+        )
+
+    def signed_launch(
+        self,
+        auth_request: dict[str, str],
+        *,
+        login_url: str,
+        user_id: str,
+        roles: list[str],
+        name: str | None = None,
+        email: str | None = None,
+        context_id: str = "lms-course-1",
+        context_label: str = "ML101",
+        context_title: str = "Machine learning",
+        resource_link_id: str = "resource-link-1",
+        custom: dict[str, str] | None = None,
+        deep_link: bool = False,
+        deployment_id: str | None = None,
+        expires_in: int = 300,
+        signing_key: JWK | None = None,
+        extra_claims: dict[str, Any] | None = None,
+    ) -> LaunchForm:
+        """Step 3: lti1p3platform validates the tool's auth request and signs the id_token."""
+        deployment_id = deployment_id or self.deployment_id
         registration = self._registration(
             deployment_id=deployment_id,
             signing_key=signing_key or self.keys[-1],

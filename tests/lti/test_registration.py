@@ -16,6 +16,7 @@ from courseware.models import Membership
 from lti import services
 from lti.models import Platform
 from tests.factories import CourseFactory, MembershipFactory, UserFactory
+from tests.lti.platform import INSTRUCTOR, LEARNER
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +177,119 @@ def test_staff_turn_a_platform_off_and_on(who, status):
         client.post(url, {"is_active": "on"})
         registration.refresh_from_db()
         assert registration.is_active
+
+
+EDITS = {
+    "name": "Canvas (moved)",
+    "auth_url": "https://sso.example.edu/api/lti/authorize_redirect",
+    "token_url": "https://sso.example.edu/login/oauth2/token",
+    "keyset_url": "https://sso.example.edu/api/lti/security/jwks",
+    "frame_origins": ["https://lms.example.edu/courses/1", "https://other.example.edu"],
+}
+
+
+def _urls(registration) -> tuple[str, str, str, str]:
+    registration.refresh_from_db()
+    return (
+        registration.name,
+        registration.auth_url,
+        registration.token_url,
+        registration.keyset_url,
+    )
+
+
+def test_staff_edit_a_platforms_urls_and_frame_origins_but_not_its_identity():
+    registration = services.platform_register(actor=SYSTEM, **VALUES)
+    services.platform_update(actor=UserFactory(is_staff=True), registration=registration, **EDITS)
+    assert _urls(registration) == (
+        "Canvas (moved)",
+        EDITS["auth_url"],
+        EDITS["token_url"],
+        EDITS["keyset_url"],
+    )
+    assert (registration.issuer, registration.client_id) == (VALUES["issuer"], VALUES["client_id"])
+    assert Platform.objects.get(registration=registration).frame_origins == [
+        "https://lms.example.edu",
+        "https://other.example.edu",
+    ]
+
+
+def test_an_edit_with_a_bad_url_changes_nothing():
+    registration = services.platform_register(actor=SYSTEM, **VALUES)
+    before = _urls(registration)
+    with pytest.raises(ApplicationError) as error:
+        services.platform_update(
+            actor=SYSTEM, registration=registration, **{**EDITS, "keyset_url": "jwks please"}
+        )
+    assert error.value.code == "invalid_url"
+    assert _urls(registration) == before
+
+
+@pytest.mark.parametrize("who", ["student", "ta", "instructor"])
+def test_course_roles_cannot_edit_a_platform_or_its_deployments(who):
+    registration = services.platform_register(actor=SYSTEM, **VALUES)
+    actor = _people()[who]
+    with pytest.raises(PermissionDeniedError):
+        services.platform_update(actor=actor, registration=registration, **EDITS)
+    deployment = registration.deployments.get(deployment_id="1:abc")
+    with pytest.raises(PermissionDeniedError):
+        services.platform_deployment_set_active(actor=actor, deployment=deployment, is_active=False)
+    deployment.refresh_from_db()
+    assert deployment.is_active
+    assert _urls(registration)[0] == VALUES["name"]
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("anonymous", 302), ("student", 403), ("ta", 403), ("instructor", 403), ("staff", 200)],
+)
+def test_the_edit_page_and_the_deployment_switch_per_role(who, status):
+    registration = services.platform_register(actor=SYSTEM, **VALUES)
+    deployment = registration.deployments.get(deployment_id="1:abc")
+    client = Client()
+    user = _people()[who]
+    if user is not None:
+        client.force_login(user)
+    edit = f"/staff/lti/platforms/{registration.pk}/edit/"
+    page = client.get(edit)
+    assert page.status_code == status
+    if status == 200:
+        assert VALUES["auth_url"] in page.content.decode()  # the form shows the current values
+    posted = client.post(edit, {**EDITS, "frame_origins": "\n".join(EDITS["frame_origins"])})
+    switch = f"/staff/lti/platforms/{registration.pk}/deployments/{deployment.pk}/active/"
+    switched = client.post(switch, {})
+    deployment.refresh_from_db()
+    if who == "staff":
+        assert posted.status_code == switched.status_code == 302
+        assert _urls(registration)[1] == EDITS["auth_url"]
+        assert not deployment.is_active
+        client.post(switch, {"is_active": "on"})
+        deployment.refresh_from_db()
+        assert deployment.is_active
+    else:
+        assert posted.status_code == switched.status_code == status
+        assert _urls(registration)[1] == VALUES["auth_url"]
+        assert deployment.is_active
+
+
+def test_a_staff_edit_form_error_is_shown_and_nothing_changes():
+    registration = services.platform_register(actor=SYSTEM, **VALUES)
+    client = Client()
+    client.force_login(UserFactory(is_staff=True))
+    response = client.post(
+        f"/staff/lti/platforms/{registration.pk}/edit/",
+        {**EDITS, "token_url": "not a url", "frame_origins": ""},
+    )
+    assert response.status_code == 400
+    assert _urls(registration)[2] == VALUES["token_url"]
+
+
+def test_a_deployment_turned_off_refuses_its_launches(lms, login_url, registration):
+    deployment = registration.deployments.get()
+    services.platform_deployment_set_active(actor=SYSTEM, deployment=deployment, is_active=False)
+    response = lms.launch(Client(), login_url=login_url, user_id="s-1", roles=[LEARNER])
+    assert response.status_code == 403
+    assert "or site staff turned it off" in response.content.decode()
+    services.platform_deployment_set_active(actor=SYSTEM, deployment=deployment, is_active=True)
+    again = lms.launch(Client(), login_url=login_url, user_id="t-1", roles=[INSTRUCTOR])
+    assert again.status_code == 302

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from django.db import connection
 from django.test import Client
+from lti_tool.models import LtiMembership, LtiUser
 
 from config.celery import app as celery_app
 from core.exceptions import ApplicationError, PermissionDeniedError
@@ -114,6 +118,69 @@ def test_an_lms_that_refuses_says_so(lms, linked):
     with pytest.raises(ApplicationError) as error:
         roster_sync(actor=teacher, course=course)
     assert error.value.code == "roster_unavailable"
+
+
+def _state(course) -> dict:
+    """Everything a sync may change: Coursebench memberships, django-lti's LMS users and
+    LMS memberships."""
+    return {
+        "roles": _roles(course),
+        "lti_users": sorted(LtiUser.objects.values_list("sub", flat=True)),
+        "lti_memberships": sorted(LtiMembership.objects.values_list("user__sub", "is_active")),
+    }
+
+
+def test_an_lms_failing_on_page_two_changes_nothing(lms, linked):
+    course, teacher = linked
+    lms.members = [member("t-1", [INSTRUCTOR]), member("s-1", [LEARNER]), member("s-2", [LEARNER])]
+    roster_sync(actor=teacher, course=course)
+    before = _state(course)
+    # Page 1 changes (s-1 left, s-3 joined) and page 2 fails: none of it is applied.
+    lms.members = [
+        member("t-1", [INSTRUCTOR]),
+        member("s-3", [LEARNER]),
+        member("s-2", [LEARNER]),
+        member("s-4", [LEARNER]),
+    ]
+    lms.members_fail_from = 2
+    with pytest.raises(ApplicationError) as error:
+        roster_sync(actor=teacher, course=course)
+    assert error.value.code == "roster_unavailable"
+    assert "page 2" in error.value.message and "nothing was changed" in error.value.message
+    assert _state(course) == before
+    # The LMS recovers: the next sync applies the whole list.
+    lms.members_fail_from = None
+    roster_sync(actor=teacher, course=course)
+    roles = _roles(course)
+    assert roles["s-1"] == ("student", False)
+    assert roles["s-3"] == roles["s-4"] == ("student", True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_database_transaction_is_open_while_the_lms_answers(lms, linked):
+    course, teacher = linked
+    lms.members = [member("t-1", [INSTRUCTOR]), member("s-1", [LEARNER]), member("s-2", [LEARNER])]
+    tool_connection = connection  # the test thread's connection, looked at from the LMS's thread
+    in_transaction: list[bool] = []
+    lms.on_members_page = lambda _start: in_transaction.append(tool_connection.in_atomic_block)
+    roster_sync(actor=teacher, course=course)
+    assert in_transaction == [False, False]  # two pages, neither fetched inside a transaction
+    assert _roles(course)["s-2"] == ("student", True)
+
+
+def test_an_lms_that_does_not_answer_in_time_changes_nothing(lms, linked, settings):
+    course, teacher = linked
+    lms.members = [member("t-1", [INSTRUCTOR]), member("s-1", [LEARNER]), member("s-2", [LEARNER])]
+    before = _state(course)
+    settings.LTI_SERVICE_TIMEOUT_S = 1
+    lms.on_members_page = lambda start: time.sleep(3) if start == 2 else None
+    started = time.monotonic()
+    with pytest.raises(ApplicationError) as error:
+        roster_sync(actor=teacher, course=course)
+    assert time.monotonic() - started < 2.5  # gave up after the timeout, not after the LMS
+    assert error.value.code == "roster_unavailable"
+    assert "did not answer within 1 s" in error.value.message
+    assert _state(course) == before
 
 
 def test_the_periodic_task_syncs_every_linked_course(lms, linked):
