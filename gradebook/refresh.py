@@ -19,17 +19,18 @@ from django.db.models import F
 
 from courseware.models import Course
 from gradebook import mastery, services
-from gradebook.models import GradebookSettings, RefreshRequest
+from gradebook.models import RefreshRequest
 
 # One statement: nothing is counted for a course whose gradebook nobody has opened yet (its
 # first view computes everyone), and the counter goes up atomically however many events race.
-_REQUEST_SQL = f"""
-INSERT INTO {RefreshRequest._meta.db_table}
+# (Table names written out: gradebook_refreshrequest, gradebook_gradebooksettings.)
+_REQUEST_SQL = """
+INSERT INTO gradebook_refreshrequest
     (course_id, student_id, requested, done, created_at, updated_at)
 SELECT s.course_id, %s, 1, 0, now(), now()
-FROM {GradebookSettings._meta.db_table} s WHERE s.course_id = %s
+FROM gradebook_gradebooksettings s WHERE s.course_id = %s
 ON CONFLICT (course_id, student_id) DO UPDATE
-    SET requested = {RefreshRequest._meta.db_table}.requested + 1, updated_at = now()
+    SET requested = gradebook_refreshrequest.requested + 1, updated_at = now()
 RETURNING requested
 """
 
