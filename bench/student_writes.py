@@ -13,9 +13,12 @@ serves through Django's test client, each as a different student:
 - `POST /homework/<task>/completion/` (HTMX), `--repeat` times;
 - `POST /quizzes/attempts/<id>/submit/` after an (untimed) start, `--repeat` times.
 
-It prints the median, min and max server time and the query count of each. Celery runs eager
-here (as in the tests), so a task the request queues on commit is counted in the request;
-`--profile` prints a cProfile profile of one more of each.
+It prints the median, min and max server time and the query count of each (on-commit work
+included: the refresh request and the task's message to the broker), then the same for the
+student refresh task those writes queue (`gradebook.refresh.refresh_request_run`, what the
+worker runs). `--profile` prints a cProfile profile of one more tick and submit, `--sql` one
+tick's queries. CELERY_BROKER_URL should point at a Redis db of your own (or leave it unset:
+the filesystem broker); no worker is needed.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 
 from bench.load import fixture  # noqa: E402
 from courseware.models import Course  # noqa: E402
-from gradebook import mastery, services  # noqa: E402
+from gradebook import mastery, refresh, services  # noqa: E402
 
 
 def _timed(client: Client, path: str, data: dict, headers: dict, expect: int):
@@ -116,6 +119,19 @@ def main() -> None:
         for name, call in (("homework tick", tick), ("quiz submit", submit)):
             runs = [call(user) for user in users[: args.repeat]]
             print(_line(name, [t for t, _ in runs], [q for _, q in runs]))
+        # The worker's side: the refresh task each of those writes queued (no worker runs
+        # here; the broker just keeps the messages), run the way the task runs it.
+        times, counts = [], []
+        for user in users[: args.repeat]:
+            version = refresh.refresh_request_add(course_id=course.pk, student_id=user.pk)
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                refresh.refresh_request_run(
+                    course_id=course.pk, student_id=user.pk, version=version
+                )
+                times.append((time.perf_counter() - started) * 1000)
+            counts.append(len(queries))
+        print(_line("refresh task (worker)", times, counts))
         print(f"load {os.getloadavg()[0]:.2f}")
         if args.sql:
             client = Client()

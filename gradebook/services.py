@@ -17,7 +17,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Profile
@@ -33,6 +33,7 @@ from gradebook.models import (
     GradeCategory,
     GradeCell,
     GradeItem,
+    RefreshRequest,
     StudentTotals,
 )
 from labs.models import Lab
@@ -441,10 +442,14 @@ def _next_deadline(course: Course, now: datetime) -> datetime | None:
     return min((d for d in (item_due, cell_due) if d is not None), default=None)
 
 
-def gradebook_ensure_fresh(*, course: Course, now: datetime | None = None) -> GradebookSettings:
+def gradebook_ensure_fresh(
+    *, course: Course, now: datetime | None = None, pending_for: list[int] | None = None
+) -> GradebookSettings:
     """Before a page reads the stored results: the items are synced (a few queries); the
     first view computes everyone; later views recompute only when the items changed or a
-    deadline has passed since the last time, never on every view."""
+    deadline has passed since the last time, never on every view, and otherwise only the
+    students whose refresh task is still queued (a student's own write): all of them, or
+    only those in `pending_for` (a student's own page catches up only that student)."""
     now = _now(now)
     settings = gradebook_settings_get(course=course)
     first = not StudentTotals.objects.filter(course=course).exists()
@@ -453,9 +458,20 @@ def gradebook_ensure_fresh(*, course: Course, now: datetime | None = None) -> Gr
     changed = gradebook_items_sync(course=course)
     if first or due or changed:
         with transaction.atomic():
+            # Everyone is recomputed from here on: the refreshes still queued are covered.
+            RefreshRequest.objects.filter(course=course, done__lt=F("requested")).update(
+                done=F("requested")
+            )
             gradebook_student_refresh(course=course, user_ids=None, now=now)
             settings.next_refresh_at = _next_deadline(course, now)
             settings.save(update_fields=["next_refresh_at", "updated_at"])
+    else:
+        # Students whose refresh task has not run yet (gradebook/refresh.py); imported here
+        # because that module builds on this one.
+        from gradebook.refresh import refresh_pending
+
+        if refresh_pending(course=course, student_ids=pending_for):
+            settings.refresh_from_db()
     return settings
 
 

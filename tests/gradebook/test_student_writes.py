@@ -136,3 +136,33 @@ def test_a_refresh_recomputes_the_student_and_a_covered_version_does_nothing(
 def test_nothing_is_asked_for_a_course_whose_gradebook_was_never_opened(course, student):
     assert refresh.refresh_request_add(course_id=course.pk, student_id=student.pk) is None
     assert not RefreshRequest.objects.exists()
+
+
+def test_a_page_shows_a_tick_whose_refresh_task_has_not_run_yet(
+    gradebook, course, session12, student, django_capture_on_commit_callbacks
+):
+    """The worker is behind (or down): the next gradebook read catches the student up in one
+    batch, and the task, when it comes, finds its version covered."""
+    from courseware.services import homework_completion_set
+
+    task = session12.homework.first()
+    item = GradeItem.objects.get(course=course, kind="homework", source_id=task.pk)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        homework_completion_set(actor=student, task=task, done=True)
+    # The grade event runs (the request counted), the task it queues does not (no worker):
+    # its message goes to the broker and stays there.
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
+    request = RefreshRequest.objects.get(course=course, student=student)
+    assert request.done < request.requested
+    assert GradeCell.objects.get(item=item, student=student).score is None
+
+    services.gradebook_ensure_fresh(course=course)
+
+    assert GradeCell.objects.get(item=item, student=student).score == 1.0
+    request.refresh_from_db()
+    assert request.done == request.requested
+    assert not refresh.refresh_request_run(
+        course_id=course.pk, student_id=student.pk, version=request.requested
+    )
