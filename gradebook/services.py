@@ -17,7 +17,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Profile
@@ -33,7 +33,6 @@ from gradebook.models import (
     GradeCategory,
     GradeCell,
     GradeItem,
-    RefreshRequest,
     StudentTotals,
 )
 from labs.models import Lab
@@ -447,8 +446,8 @@ def gradebook_ensure_fresh(
 ) -> GradebookSettings:
     """Before a page reads the stored results: the items are synced (a few queries); the
     first view computes everyone; later views recompute only when the items changed or a
-    deadline has passed since the last time, never on every view, and otherwise only the
-    students whose refresh task is still queued (a student's own write): all of them, or
+    deadline has passed since the last time, never on every view; and the students whose
+    refresh task is still queued (a student's own write) are caught up: all of them, or
     only those in `pending_for` (a student's own page catches up only that student)."""
     now = _now(now)
     settings = gradebook_settings_get(course=course)
@@ -458,20 +457,16 @@ def gradebook_ensure_fresh(
     changed = gradebook_items_sync(course=course)
     if first or due or changed:
         with transaction.atomic():
-            # Everyone is recomputed from here on: the refreshes still queued are covered.
-            RefreshRequest.objects.filter(course=course, done__lt=F("requested")).update(
-                done=F("requested")
-            )
             gradebook_student_refresh(course=course, user_ids=None, now=now)
             settings.next_refresh_at = _next_deadline(course, now)
             settings.save(update_fields=["next_refresh_at", "updated_at"])
-    else:
-        # Students whose refresh task has not run yet (gradebook/refresh.py); imported here
-        # because that module builds on this one.
-        from gradebook.refresh import refresh_pending
+    # Students whose refresh task has not run yet (gradebook/refresh.py), their mastery too,
+    # which a course recompute above leaves out; imported here because that module builds
+    # on this one.
+    from gradebook.refresh import refresh_pending
 
-        if refresh_pending(course=course, student_ids=pending_for):
-            settings.refresh_from_db()
+    if refresh_pending(course=course, student_ids=pending_for):
+        settings.refresh_from_db()
     return settings
 
 
