@@ -429,6 +429,9 @@ CELERY_TASK_ROUTES = {
     "labs.tasks.sweep_submissions": {"queue": "maintenance"},
     "quizzes.tasks.finalize_overdue_attempts": {"queue": "maintenance"},
     # LMS calls (AGS) are network-bound: on the maintenance worker, never behind grading.
+    # A student's gradebook refresh after their own write: short, and never behind a lab's
+    # grading on the grading queues.
+    "gradebook.tasks.student_refresh": {"queue": "maintenance"},
     "lti.tasks.scores_refresh": {"queue": "maintenance"},
     "lti.tasks.score_send": {"queue": "maintenance"},
     "lti.tasks.scores_refresh_linked": {"queue": "maintenance"},

@@ -277,13 +277,15 @@ def mastery_mark_stale(*, course_id: int) -> None:
     GradebookSettings.objects.filter(course_id=course_id).update(mastery_computed_at=None)
 
 
-def mastery_ensure_fresh(*, course: Course, now: datetime | None = None) -> GradebookSettings:
+def mastery_ensure_fresh(
+    *, course: Course, now: datetime | None = None, pending_for: list[int] | None = None
+) -> GradebookSettings:
     """Before a page reads the stored mastery: the gradebook is fresh (items synced, which
     the lab evidence reads), and the course's mastery is recomputed once if it never was,
     the settings changed, it was marked stale or a tagged lab closed since (its evidence
     moves from the public to the private part)."""
     now = now or timezone.now()
-    settings = services.gradebook_ensure_fresh(course=course, now=now)
+    settings = services.gradebook_ensure_fresh(course=course, now=now, pending_for=pending_for)
     computed = settings.mastery_computed_at
     stale = (
         computed is None

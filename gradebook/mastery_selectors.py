@@ -64,7 +64,7 @@ def my_objectives(*, user, code: str, now: datetime | None = None) -> MyObjectiv
     now = now or timezone.now()
     course, _role = course_get(user=user, code=code)
     require_student(user=user, course=course)
-    settings = mastery.mastery_ensure_fresh(course=course, now=now)
+    settings = mastery.mastery_ensure_fresh(course=course, now=now, pending_for=[user.pk])
     visible = _visible_quiz_ids(user, course, now)
     evidence: dict[int, list[ObjectiveEvidence]] = {}
     for e in ObjectiveEvidence.objects.filter(

@@ -379,3 +379,24 @@ class ObjectiveMastery(BaseModel):
             )
         ]
         indexes = [models.Index(fields=["student", "objective"])]
+
+
+class RefreshRequest(BaseModel):
+    """One student's pending gradebook refresh (a grade event names them). The request counts
+    up `requested` after its write commits and queues a task with that number; the task claims
+    with a conditional update (`done < version` → `done = requested`) and recomputes, so a
+    burst of events costs one refresh and a task whose work a later one already covered does
+    nothing. The claim's row lock, held until the refresh commits, runs one student's
+    refreshes one after the other: the later one reads the newer sources, never the reverse."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    requested = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "student"], name="refresh_request_unique")
+        ]

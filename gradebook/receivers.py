@@ -1,5 +1,7 @@
 """Where grade events land: a quiz, lab or homework change (core.events) or a membership
-saved (enrolled, unenrolled, re-enrolled) refreshes just the students it names.
+saved (enrolled, unenrolled, re-enrolled) refreshes just the students it names, in a Celery
+task queued after the write commits (gradebook/refresh.py); an event for many students (an
+instructor's change) refreshes the course at once.
 
 A course whose gradebook nobody has opened yet is skipped: its first view computes it all.
 """
@@ -12,7 +14,7 @@ from django.dispatch import receiver
 
 from core.events import grade_source_changed
 from courseware.models import Course, HomeworkTask, LearningObjective, Membership
-from gradebook import mastery, services
+from gradebook import mastery, refresh, tasks
 from gradebook.models import GradebookSettings, GradeItem
 from labs.models import Lab
 from quizzes.models import Question, Quiz
@@ -34,19 +36,18 @@ def _course_id(source: str, source_id: int) -> int | None:
 
 def refresh_for_event(*, course_id: int | None, user_id: int | None, source: str, source_id: int):
     course_id = course_id or _course_id(source, source_id)
-    if course_id is None or not GradebookSettings.objects.filter(course_id=course_id).exists():
+    if course_id is None:
         return
-    course = Course.objects.get(pk=course_id)
-    with transaction.atomic():
-        structure_changed = services.gradebook_items_sync(course=course)
-        if structure_changed or user_id is None:
-            services.gradebook_course_refresh(course=course)
-        else:
-            services.gradebook_student_refresh(course=course, user_ids=[user_id])
-        # Mastery reads the same sources: the same students' evidence follows.
-        mastery.mastery_refresh_if_started(
-            course=course, user_ids=None if user_id is None else [user_id]
-        )
+    if user_id is not None:
+        # A student's own write: counted here (one query), recomputed by a worker after
+        # this commits, so the request does not pay for it (gradebook/refresh.py).
+        version = refresh.refresh_request_add(course_id=course_id, student_id=user_id)
+        if version is not None:
+            transaction.on_commit(lambda: tasks.student_refresh.delay(course_id, user_id, version))
+        return
+    if not GradebookSettings.objects.filter(course_id=course_id).exists():
+        return
+    refresh.gradebook_refresh(course=Course.objects.get(pk=course_id), user_ids=None)
 
 
 @receiver(grade_source_changed, dispatch_uid="gradebook.grade_source_changed")

@@ -276,7 +276,7 @@ def my_grades(
     now = now or timezone.now()
     course, _role = course_get(user=user, code=code)
     require_student(user=user, course=course)
-    settings = services.gradebook_ensure_fresh(course=course, now=now)
+    settings = services.gradebook_ensure_fresh(course=course, now=now, pending_for=[user.pk])
     items = [i for i in GradeItem.objects.filter(course=course, released=True)]
     categories = list(GradeCategory.objects.filter(course=course))
     cells = {c.item_id: c for c in GradeCell.objects.filter(item__in=items, student=user)}

@@ -441,10 +441,14 @@ def _next_deadline(course: Course, now: datetime) -> datetime | None:
     return min((d for d in (item_due, cell_due) if d is not None), default=None)
 
 
-def gradebook_ensure_fresh(*, course: Course, now: datetime | None = None) -> GradebookSettings:
+def gradebook_ensure_fresh(
+    *, course: Course, now: datetime | None = None, pending_for: list[int] | None = None
+) -> GradebookSettings:
     """Before a page reads the stored results: the items are synced (a few queries); the
     first view computes everyone; later views recompute only when the items changed or a
-    deadline has passed since the last time, never on every view."""
+    deadline has passed since the last time, never on every view; and the students whose
+    refresh task is still queued (a student's own write) are caught up: all of them, or
+    only those in `pending_for` (a student's own page catches up only that student)."""
     now = _now(now)
     settings = gradebook_settings_get(course=course)
     first = not StudentTotals.objects.filter(course=course).exists()
@@ -456,6 +460,13 @@ def gradebook_ensure_fresh(*, course: Course, now: datetime | None = None) -> Gr
             gradebook_student_refresh(course=course, user_ids=None, now=now)
             settings.next_refresh_at = _next_deadline(course, now)
             settings.save(update_fields=["next_refresh_at", "updated_at"])
+    # Students whose refresh task has not run yet (gradebook/refresh.py), their mastery too,
+    # which a course recompute above leaves out; imported here because that module builds
+    # on this one.
+    from gradebook.refresh import refresh_pending
+
+    if refresh_pending(course=course, student_ids=pending_for):
+        settings.refresh_from_db()
     return settings
 
 

@@ -12,7 +12,8 @@ One command does everything on this machine and stops everything it started:
    password), a 20-question timed quiz (bench/load/fixture.py) and a tiny model archive;
 3. gunicorn from gunicorn.conf.py (WEB_* variables; 3 processes by default) and one grading
    worker (`celery -A config worker -Q celery,grading,grading_low`, concurrency 1,
-   GRADING_NICE from `--grading-nice`), both on bench/load/settings.py: the production
+   GRADING_NICE from `--grading-nice`) and one maintenance worker (`-Q maintenance`, the
+   students' gradebook refreshes), all on bench/load/settings.py: the production
    settings plus a middleware that reports each request's query count;
 4. Locust, headless (bench/load/locustfile.py), with its CSV stats;
 5. the report: requests/s, p50/p95/p99 per request type for the whole run and for the start
@@ -665,6 +666,25 @@ def main(argv: list[str] | None = None) -> int:
                 "1",
                 "-n",
                 f"loadbench-{port}@%h",
+                "--loglevel",
+                "INFO",
+            ],
+        )
+        # As in production (Procfile): a maintenance worker for the students' gradebook
+        # refreshes their ticks and submits queue (gradebook.tasks.student_refresh).
+        procs.start(
+            "maintenance",
+            [
+                str(VENV_BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "maintenance",
+                "--concurrency",
+                "1",
+                "-n",
+                f"loadbench-maintenance-{port}@%h",
                 "--loglevel",
                 "INFO",
             ],

@@ -1,11 +1,13 @@
 """Gradebook fixtures: a course with a quiz (2 marks), a lab and two homework tasks, a TA, and
 an open gradebook. Grade events run their on-commit work at once (`events` fixture)."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from core.actors import SYSTEM
 from courseware.models import Membership
 from gradebook import services
@@ -16,10 +18,17 @@ from tests.quizzes.conftest import QuizFactory, single_choice, true_false
 
 @pytest.fixture
 def events(django_capture_on_commit_callbacks):
-    """Run on-commit callbacks (grade events) as each block commits."""
+    """Run on-commit callbacks (grade events) as each block commits, and the student refresh
+    they queue with them (`gradebook.tasks.student_refresh`, run as a worker would)."""
 
+    @contextmanager
     def capture():
-        return django_capture_on_commit_callbacks(execute=True)
+        celery_app.conf.task_always_eager = True
+        try:
+            with django_capture_on_commit_callbacks(execute=True) as callbacks:
+                yield callbacks
+        finally:
+            celery_app.conf.task_always_eager = False
 
     return capture
 
