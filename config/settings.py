@@ -217,6 +217,11 @@ if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with https:// or http://.")
 # How long invitation, password-reset and sign-up links stay valid (Django's setting, seconds).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=600)
+
+# Seconds after a quiz attempt's deadline in which an answer or submit the browser sent in
+# time is still accepted (network/queueing delay; like Moodle's graceperiodmin). 0: none.
+QUIZ_NETWORK_GRACE_S = env_int("QUIZ_NETWORK_GRACE_S", 15, minimum=0, maximum=600)
+
 # Password-reset and sign-up requests per hour, per client address and per email address.
 ACCOUNT_REQUESTS_PER_ADDRESS = env_int("ACCOUNT_REQUESTS_PER_ADDRESS", 20, minimum=1)
 ACCOUNT_REQUESTS_PER_EMAIL = env_int("ACCOUNT_REQUESTS_PER_EMAIL", 5, minimum=1)

@@ -290,6 +290,13 @@ def _attempt_header(attempt: Attempt, now: datetime) -> dict[str, Any]:
         # Rounded up: the countdown reaches 0 at (not up to a second before) the deadline, so
         # the submit it sends finds the attempt over and says why it ended.
         seconds_left = max(0, math.ceil((attempt.deadline - now).total_seconds()))
+    # Over for the student from the deadline itself, although the attempt stays open for the
+    # network grace (QUIZ_NETWORK_GRACE_S) so that saves already in flight still land.
+    time_up = (
+        attempt.state == Attempt.State.IN_PROGRESS
+        and attempt.deadline is not None
+        and now > attempt.deadline
+    )
     return {
         "id": attempt.pk,
         "quiz_id": attempt.quiz_id,
@@ -298,6 +305,7 @@ def _attempt_header(attempt: Attempt, now: datetime) -> dict[str, Any]:
         "started_at": attempt.started_at,
         "deadline": attempt.deadline,
         "seconds_left": seconds_left,
+        "time_up": time_up,
         "submitted_at": attempt.submitted_at,
         "auto_submitted": attempt.auto_submitted,
     }

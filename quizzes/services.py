@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -600,7 +601,14 @@ def _deadlines_refresh(*, quiz: Quiz, user=None) -> None:
 # --- Attempts ---------------------------------------------------------------------------------
 
 
-def _overdue(attempt: Attempt, now: datetime) -> bool:
+def _network_grace() -> timedelta:
+    """How long after a deadline a request the browser sent in time may still arrive
+    (QUIZ_NETWORK_GRACE_S): network and queueing delay, not extra time for the student."""
+    return timedelta(seconds=django_settings.QUIZ_NETWORK_GRACE_S)
+
+
+def _time_up(attempt: Attempt, now: datetime) -> bool:
+    """The deadline has passed: pages show the attempt as over from here on."""
     return (
         attempt.state == Attempt.State.IN_PROGRESS
         and attempt.deadline is not None
@@ -608,10 +616,16 @@ def _overdue(attempt: Attempt, now: datetime) -> bool:
     )
 
 
-def _finish_if_overdue(locked: Attempt, now: datetime) -> bool:
+def _overdue(attempt: Attempt, now: datetime) -> bool:
+    """The deadline and the network grace have passed: nothing more is accepted."""
+    return _time_up(attempt, now) and now > attempt.deadline + _network_grace()
+
+
+def _finish_if_overdue(locked: Attempt, now: datetime, *, grace: bool = True) -> bool:
     """Submit an attempt whose time is up, as it stands (the caller holds its row lock);
-    whether it did. Every path that meets an overdue attempt comes through here."""
-    if not _overdue(locked, now):
+    whether it did. Every path that meets an overdue attempt comes through here. With
+    `grace` it waits out the network grace, so a save sent in time still lands."""
+    if not (_overdue(locked, now) if grace else _time_up(locked, now)):
         return False
     _attempt_finish(locked, now=now, auto=True)
     return True
@@ -669,7 +683,8 @@ def attempt_start(
         .filter(quiz=quiz, user=user, state=Attempt.State.IN_PROGRESS)
         .first()
     )
-    if current is not None and not _finish_if_overdue(current, now):
+    # No grace here: asking for a new attempt means the student has left the old one.
+    if current is not None and not _finish_if_overdue(current, now, grace=False):
         return current
     override = QuizOverride.objects.filter(quiz=quiz, user=user).first()
     settings = access.effective(quiz, override)
@@ -748,8 +763,9 @@ def _save_response(attempt: Attempt, slot: int, response: Any, now: datetime) ->
 def attempt_answer_save(
     *, actor: Actor, attempt: Attempt, slot: int, response: Any, now: datetime | None = None
 ) -> AttemptQuestion:
-    """Autosave one answer (`response` as the display sends it; None clears it). After
-    the deadline the answer is refused and the attempt is submitted."""
+    """Autosave one answer (`response` as the display sends it; None clears it). Within
+    QUIZ_NETWORK_GRACE_S after the deadline it is still saved (it was sent in time); later
+    the answer is refused and the attempt is submitted."""
     now = _now(now)
     # Not one atomic block: the automatic submission must be committed even though the
     # request then fails with attempt_overdue.
@@ -773,8 +789,10 @@ def attempt_submit(
     now: datetime | None = None,
 ) -> Attempt:
     """Submit an attempt, saving `responses` ({slot: response}) first. Submitting again
-    returns the finished attempt unchanged. Responses that arrive after the deadline are
-    refused (attempt_overdue) but the attempt is still submitted with what was saved."""
+    returns the finished attempt unchanged. Responses that arrive within the network grace
+    after the deadline are saved (the submission then counts as automatic, made at the
+    deadline); later ones are refused (attempt_overdue) but the attempt is still submitted
+    with what was saved."""
     now = _now(now)
     with transaction.atomic():
         locked = _locked_own_attempt(attempt, actor)
@@ -784,7 +802,7 @@ def attempt_submit(
         if not overdue:
             for slot, response in (responses or {}).items():
                 _save_response(locked, int(slot), response, now)
-            _attempt_finish(locked, now=now, auto=False)
+            _attempt_finish(locked, now=now, auto=_time_up(locked, now))
     if overdue and responses:
         raise errors.attempt_overdue()
     return locked
@@ -794,7 +812,8 @@ _FINISH_FIELDS = ("state", "submitted_at", "auto_submitted", "needs_grading", "s
 
 
 def attempt_finalize_if_overdue(*, attempt: Attempt, now: datetime | None = None) -> bool:
-    """The deadline rule: submit the attempt if its time is up. Returns whether this call
+    """The deadline rule: submit the attempt if its time and the network grace are up (within
+    the grace it stays open for saves already in flight). Returns whether this call
     submitted it, so a caller can say "time is up" rather than "already submitted";
     `attempt` is updated in place either way.
 
@@ -812,11 +831,12 @@ def attempt_finalize_if_overdue(*, attempt: Attempt, now: datetime | None = None
 
 
 def attempts_finalize_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Submit attempts whose time is up (the periodic task). Returns how many. An attempt
-    another request holds is skipped: that request finalises it or the next run does."""
+    """Submit attempts whose time (and network grace) is up (the periodic task). Returns
+    how many. An attempt another request holds is skipped: that request finalises it or the
+    next run does."""
     now = _now(now)
     ids = list(
-        Attempt.objects.filter(state=Attempt.State.IN_PROGRESS, deadline__lt=now)
+        Attempt.objects.filter(state=Attempt.State.IN_PROGRESS, deadline__lt=now - _network_grace())
         .order_by("deadline")
         .values_list("pk", flat=True)[:limit]
     )

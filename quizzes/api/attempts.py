@@ -110,8 +110,9 @@ class AnswerSaveApi(APIView):
         summary="Save an answer",
         description=(
             "Saves (or with `null`, clears) your response to one question of your attempt in "
-            "progress. After the deadline the answer is refused with 409 `attempt_overdue` and "
-            "the attempt is submitted with what was saved in time."
+            "progress. An answer arriving within the network grace after the deadline "
+            "(`QUIZ_NETWORK_GRACE_S`, for requests sent in time) is still saved; later it is "
+            "refused with 409 `attempt_overdue` and the attempt is submitted with what was saved."
         ),
         parameters=[ATTEMPT_PARAMETER, SLOT_PARAMETER],
         request=InputSerializer,
@@ -179,8 +180,9 @@ class AttemptSubmitApi(APIView):
         description=(
             "Grades and closes your attempt, saving any `responses` sent first, and returns "
             "the review as the quiz's review options allow now. Submitting again returns the "
-            "same result. Responses sent after the deadline are refused (409 "
-            "`attempt_overdue`), but the attempt is still submitted with what was saved."
+            "same result. Responses arriving after the deadline and its network grace are "
+            "refused (409 `attempt_overdue`), but the attempt is still submitted with what was "
+            "saved."
         ),
         parameters=[ATTEMPT_PARAMETER],
         request=InputSerializer,

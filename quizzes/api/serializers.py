@@ -174,6 +174,10 @@ class AttemptHeaderSerializer(serializers.Serializer):
         help_text="Seconds until the deadline, computed by the server (null when finished or "
         "without a deadline). Count down from this rather than from your own clock.",
     )
+    time_up = serializers.BooleanField(
+        help_text="The deadline has passed: stop answering and submit. The server still "
+        "accepts answers sent in time for a few seconds (network grace), then submits."
+    )
     submitted_at = serializers.DateTimeField(allow_null=True)
     auto_submitted = serializers.BooleanField(help_text="Submitted because time ran out.")
 

@@ -32,6 +32,9 @@
       box.replaceChildren(note);
     }
     HTMLFormElement.prototype.submit.call(form);
+    // The submission has taken its answers: no new ones from here on (the server's network
+    // grace only covers saves already sent, it is not extra time).
+    form.inert = true;
   }
 
   function startCountdown(timer) {

@@ -136,6 +136,28 @@ def test_time_running_out_submits_the_page(page, live_server, seeded):
     expect(page.locator("#attempt-score")).to_contain_text("1 / 13")
 
 
+def test_a_page_opened_within_the_network_grace_submits_at_once(page, live_server, seeded):
+    _course, quiz, student = seeded
+    _log_in(page, live_server, student.username)
+    page.goto(f"{live_server.url}/quizzes/{quiz.pk}/")
+    page.get_by_role("button", name="Start attempt").click()
+    page.wait_for_url(re.compile(r"/quizzes/attempts/\d+/$"))
+    attempt = Attempt.objects.get(quiz=quiz, user=student)
+    field = _question(page, "How many dimensions").get_by_label("Answer (a number)")
+    field.fill("512")
+    expect(page.locator(".save-status .saved")).to_be_visible()
+
+    # Time ran out 3 s ago, within the grace: the attempt is still open on the server, but the
+    # page only shows time is up and submits what was saved, without new answers.
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=3))
+    page.reload()
+    page.wait_for_url(re.compile(r"/review/$"), timeout=15_000)
+
+    attempt.refresh_from_db()
+    assert (attempt.state, attempt.auto_submitted) == (Attempt.State.FINISHED, True)
+    assert attempt.score == 1.0  # the answer saved in time still counts
+
+
 def _finished_attempt(quiz, student) -> Attempt:
     from quizzes import services as quiz_services
 

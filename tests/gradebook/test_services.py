@@ -49,6 +49,27 @@ def test_a_submitted_quiz_reaches_the_gradebook(gradebook, course, gb_quiz, stud
     assert totals(course, student).current_percent == pytest.approx(50.0)
 
 
+def test_a_quiz_submit_within_the_network_grace_counts_as_on_time(
+    gradebook, course, gb_quiz, student, events, settings
+):
+    from quizzes.services import attempt_start, attempt_submit
+
+    settings.QUIZ_NETWORK_GRACE_S = 15
+    closes = gb_quiz.closes_at
+    attempt = attempt_start(actor=student, quiz=gb_quiz, now=closes - timezone.timedelta(minutes=5))
+    with events():
+        attempt_submit(
+            actor=student,
+            attempt=attempt,
+            responses={1: {"choice": 0}, 2: {"value": False}},
+            now=closes + timezone.timedelta(seconds=5),  # sent in time, arrived late
+        )
+
+    quiz_cell = cell(item_of("quiz", gb_quiz.pk), student)
+    assert quiz_cell.score == 2.0  # the answers that arrived within the grace count
+    assert quiz_cell.submitted_at == closes  # made at the deadline, so never late
+
+
 def test_the_quiz_grading_method_decides_the_score(gradebook, course, gb_quiz, student, events):
     with events():
         take_quiz(gb_quiz, student, right=2)

@@ -388,13 +388,14 @@ def test_bad_responses_are_refused(open_quiz, student):
     assert_error(no_slot, 404, "not_found")
 
 
-def test_save_after_the_deadline_is_409_and_submits(open_quiz, student):
+def test_save_after_the_deadline_and_grace_is_409_and_submits(open_quiz, student, settings):
+    settings.QUIZ_NETWORK_GRACE_S = 15
     client = token_client(student)
     attempt_id = client.post(url("attempt-start", quiz_id=open_quiz.pk)).json()["attempt"]["id"]
     client.put(
         url("answer-save", attempt_id=attempt_id, slot=2), {"response": {"value": False}}, "json"
     )
-    Attempt.objects.filter(pk=attempt_id).update(deadline=timezone.now() - timedelta(seconds=1))
+    Attempt.objects.filter(pk=attempt_id).update(deadline=timezone.now() - timedelta(seconds=16))
 
     late = client.put(
         url("answer-save", attempt_id=attempt_id, slot=1), {"response": {"choice": 0}}, "json"
@@ -412,15 +413,39 @@ def test_save_after_the_deadline_is_409_and_submits(open_quiz, student):
     assert_error(again, 409, "attempt_finished")
 
 
-def test_reading_an_overdue_attempt_submits_it(open_quiz, student):
+def test_reading_an_overdue_attempt_submits_it(open_quiz, student, settings):
+    settings.QUIZ_NETWORK_GRACE_S = 15
     client = token_client(student)
     attempt_id = client.post(url("attempt-start", quiz_id=open_quiz.pk)).json()["attempt"]["id"]
-    Attempt.objects.filter(pk=attempt_id).update(deadline=timezone.now() - timedelta(seconds=1))
+    Attempt.objects.filter(pk=attempt_id).update(deadline=timezone.now() - timedelta(seconds=16))
 
     body = client.get(url("attempt-detail", attempt_id=attempt_id)).json()
 
     assert body["attempt"]["state"] == "finished"
     assert body["attempt"]["seconds_left"] is None
+
+
+def test_within_the_grace_a_save_is_accepted_and_the_attempt_reads_as_time_up(
+    open_quiz, student, settings
+):
+    settings.QUIZ_NETWORK_GRACE_S = 15
+    client = token_client(student)
+    attempt_id = client.post(url("attempt-start", quiz_id=open_quiz.pk)).json()["attempt"]["id"]
+    Attempt.objects.filter(pk=attempt_id).update(deadline=timezone.now() - timedelta(seconds=5))
+
+    saved = client.put(
+        url("answer-save", attempt_id=attempt_id, slot=2), {"response": {"value": False}}, "json"
+    )
+    shown = client.get(url("attempt-detail", attempt_id=attempt_id)).json()["attempt"]
+    submitted = client.post(url("attempt-submit", attempt_id=attempt_id), {}, "json")
+
+    assert saved.status_code == 200
+    assert (shown["state"], shown["time_up"], shown["seconds_left"]) == ("in_progress", True, 0)
+    assert submitted.status_code == 200
+    attempt = Attempt.objects.get(pk=attempt_id)
+    assert attempt.state == Attempt.State.FINISHED and attempt.auto_submitted
+    assert attempt.submitted_at == attempt.deadline
+    assert attempt.questions.get(position=2).mark == 1.0
 
 
 def test_double_submit_is_harmless(open_quiz, student):

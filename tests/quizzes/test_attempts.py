@@ -348,7 +348,18 @@ def test_answer_at_the_deadline_is_accepted(quiz, student):
     assert attempt.questions.get(position=1).response == {"choice": 0}
 
 
-def test_answer_after_the_deadline_is_refused_and_the_attempt_submitted(quiz, student):
+DEADLINE = NOW + timedelta(minutes=20)  # the `quiz` fixture's time limit, started at NOW
+
+
+@pytest.fixture
+def grace(settings):
+    settings.QUIZ_NETWORK_GRACE_S = 15
+    return timedelta(seconds=15)
+
+
+def test_answer_after_the_deadline_and_the_grace_is_refused_and_the_attempt_submitted(
+    quiz, student, grace
+):
     attempt = start(quiz, student)
     save(attempt, student, 1, {"choice": 0}, minutes=5)
 
@@ -358,19 +369,119 @@ def test_answer_after_the_deadline_is_refused_and_the_attempt_submitted(quiz, st
             actor=student,
             slot=2,
             response={"value": False},
-            now=NOW + timedelta(minutes=20, seconds=1),
+            now=DEADLINE + grace + timedelta(seconds=1),
         )
 
     assert excinfo.value.code == "attempt_overdue"
     attempt.refresh_from_db()
     assert attempt.state == Attempt.State.FINISHED
     assert attempt.auto_submitted is True
-    assert attempt.submitted_at == NOW + timedelta(minutes=20)
+    assert attempt.submitted_at == DEADLINE
     assert attempt.questions.get(position=2).response is None  # the late answer was dropped
     assert attempt.questions.get(position=1).mark == 1.0
 
 
-def test_late_submit_keeps_answers_saved_in_time_and_refuses_new_ones(quiz, student):
+def test_an_answer_arriving_within_the_grace_is_saved_and_counted(quiz, student, grace):
+    attempt = start(quiz, student)
+
+    services.attempt_answer_save(
+        attempt=attempt,
+        actor=student,
+        slot=1,
+        response={"choice": 0},
+        now=DEADLINE + timedelta(seconds=5),
+    )
+
+    attempt.refresh_from_db()
+    assert attempt.state == Attempt.State.IN_PROGRESS  # a further save may be in flight
+    assert attempt.questions.get(position=1).response == {"choice": 0}
+    closed = services.attempt_finalize_if_overdue(
+        attempt=attempt, now=DEADLINE + grace + timedelta(seconds=1)
+    )
+    assert closed is True
+    assert (attempt.submitted_at, attempt.auto_submitted) == (DEADLINE, True)
+    assert attempt.questions.get(position=1).mark == 1.0
+
+
+def test_a_submit_arriving_within_the_grace_saves_its_responses(quiz, student, grace):
+    attempt = start(quiz, student)
+    save(attempt, student, 1, {"choice": 0}, minutes=5)
+
+    services.attempt_submit(
+        attempt=attempt,
+        actor=student,
+        responses={2: {"value": False}},
+        now=DEADLINE + timedelta(seconds=5),
+    )
+
+    attempt.refresh_from_db()
+    assert attempt.state == Attempt.State.FINISHED
+    assert attempt.submitted_at == DEADLINE  # counted as made when time ran out
+    assert attempt.auto_submitted is True
+    assert attempt.questions.get(position=2).response == {"value": False}
+    assert attempt.questions.get(position=2).mark == 1.0
+
+
+def test_a_grace_of_zero_refuses_an_answer_a_second_after_the_deadline(quiz, student, settings):
+    settings.QUIZ_NETWORK_GRACE_S = 0
+    attempt = start(quiz, student)
+
+    with pytest.raises(ApplicationError) as excinfo:
+        services.attempt_answer_save(
+            attempt=attempt,
+            actor=student,
+            slot=1,
+            response={"choice": 0},
+            now=DEADLINE + timedelta(seconds=1),
+        )
+
+    assert excinfo.value.code == "attempt_overdue"
+    attempt.refresh_from_db()
+    assert attempt.state == Attempt.State.FINISHED
+    assert attempt.questions.get(position=1).response is None
+
+
+def test_the_sweep_leaves_an_attempt_within_the_grace_alone_and_closes_it_after(
+    quiz, student, grace
+):
+    attempt = start(quiz, student)
+    save(attempt, student, 1, {"choice": 0}, minutes=5)
+
+    within = services.attempts_finalize_overdue(now=DEADLINE + timedelta(seconds=5))
+    still_open = Attempt.objects.get(pk=attempt.pk).state
+    after = services.attempts_finalize_overdue(now=DEADLINE + grace + timedelta(seconds=1))
+
+    assert (within, still_open, after) == (0, Attempt.State.IN_PROGRESS, 1)
+    attempt.refresh_from_db()
+    assert (attempt.state, attempt.submitted_at) == (Attempt.State.FINISHED, DEADLINE)
+    assert attempt.score == 1.0
+
+
+def test_the_attempt_shows_time_is_up_from_the_deadline_not_after_the_grace(quiz, student, grace):
+    attempt = start(quiz, student)
+
+    before = selectors.attempt_display(attempt=attempt, now=DEADLINE - timedelta(seconds=5))
+    within = selectors.attempt_display(attempt=attempt, now=DEADLINE + timedelta(seconds=5))
+
+    assert (before["attempt"]["time_up"], before["attempt"]["seconds_left"]) == (False, 5)
+    assert (within["attempt"]["time_up"], within["attempt"]["seconds_left"]) == (True, 0)
+    assert within["attempt"]["state"] == Attempt.State.IN_PROGRESS
+
+
+def test_starting_again_within_the_grace_submits_the_attempt_whose_time_is_up(
+    make_quiz, student, grace
+):
+    quiz = make_quiz(true_false(), time_limit=timedelta(minutes=20), attempts_allowed=2)
+    first = start(quiz, student)
+
+    second = services.attempt_start(quiz=quiz, actor=student, now=DEADLINE + timedelta(seconds=5))
+
+    first.refresh_from_db()
+    assert (first.state, first.submitted_at) == (Attempt.State.FINISHED, DEADLINE)
+    assert second.number == 2
+
+
+def test_late_submit_keeps_answers_saved_in_time_and_refuses_new_ones(quiz, student, grace):
     attempt = start(quiz, student)
     save(attempt, student, 1, {"choice": 0}, minutes=5)
 

@@ -337,8 +337,13 @@ def test_autosave_reads_only_its_own_question(client, open_quiz, student, in_pro
     assert in_progress.questions.get(position=3).response is None
 
 
-def test_autosave_after_deadline_sends_htmx_to_the_review(client, open_quiz, student, in_progress):
-    Attempt.objects.filter(pk=in_progress.pk).update(deadline=timezone.now() - timedelta(seconds=1))
+def test_autosave_after_deadline_and_grace_sends_htmx_to_the_review(
+    client, open_quiz, student, in_progress, settings
+):
+    settings.QUIZ_NETWORK_GRACE_S = 15
+    Attempt.objects.filter(pk=in_progress.pk).update(
+        deadline=timezone.now() - timedelta(seconds=16)
+    )
     client.force_login(student)
 
     response = client.post(
@@ -351,6 +356,44 @@ def test_autosave_after_deadline_sends_htmx_to_the_review(client, open_quiz, stu
     assert in_progress.questions.get(position=2).response is None
     review = client.get(response["HX-Redirect"]).content.decode()
     assert "Time is up" in review
+
+
+def test_autosave_sent_in_time_is_saved_within_the_grace(
+    client, open_quiz, student, in_progress, settings
+):
+    settings.QUIZ_NETWORK_GRACE_S = 15
+    Attempt.objects.filter(pk=in_progress.pk).update(deadline=timezone.now() - timedelta(seconds=5))
+    client.force_login(student)
+
+    response = client.post(
+        reverse("quiz-answer-save", args=[in_progress.pk, 2]), {"q2-value": "false"}, **HTMX
+    )
+
+    assert "HX-Redirect" not in response
+    assert "Saved" in response.content.decode()
+    assert in_progress.questions.get(position=2).response == {"value": False}
+
+
+def test_within_the_grace_the_attempt_page_says_time_is_up_and_only_submits(
+    client, open_quiz, student, in_progress, settings
+):
+    settings.QUIZ_NETWORK_GRACE_S = 15
+    Attempt.objects.filter(pk=in_progress.pk).update(deadline=timezone.now() - timedelta(seconds=5))
+    in_progress.questions.filter(position=2).update(response={"value": False})
+    client.force_login(student)
+
+    page = client.get(reverse("quiz-attempt", args=[in_progress.pk])).content.decode()
+    submitted = client.post(reverse("quiz-attempt-submit", args=[in_progress.pk]))
+
+    assert "Time is up" in page
+    assert 'data-seconds-left="0"' in page  # quiz.js submits at once
+    assert 'class="answer" disabled' in page  # no more answering
+    assert 'name="answers"' not in page  # the read-only fields must not clear saved answers
+    assert f'action="{reverse("quiz-attempt-submit", args=[in_progress.pk])}"' in page
+    assert submitted["Location"] == reverse("quiz-attempt-review", args=[in_progress.pk])
+    in_progress.refresh_from_db()
+    assert in_progress.state == Attempt.State.FINISHED and in_progress.auto_submitted
+    assert in_progress.questions.get(position=2).response == {"value": False}
 
 
 def test_finish_saves_everything_and_lists_unanswered(client, open_quiz, student, in_progress):
