@@ -10,7 +10,7 @@ class PlatformAdmin(admin.ModelAdmin):
 
 @admin.register(CourseLink)
 class CourseLinkAdmin(admin.ModelAdmin):
-    # send_provisional is edited here for now (docs/lti.md, "Not done yet").
+    # Instructors switch send_provisional on the course's LMS page; staff may here too.
     list_display = ("context", "course", "send_provisional")
     list_editable = ("send_provisional",)
 

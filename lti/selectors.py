@@ -278,3 +278,16 @@ def score_sync_get(*, actor: Actor, pk: int):
         raise NotFoundError("No such score.")
     require_instructor(user=actor, course=link.course)
     return sync
+
+
+def course_link_get(*, actor: Actor, code: str, pk: int) -> CourseLink:
+    """One LMS course link of an offering, for its instructors."""
+    link = (
+        CourseLink.objects.select_related("course", "context")
+        .filter(pk=pk, course__slug__iexact=code)
+        .first()
+    )
+    if link is None:
+        raise NotFoundError(f"No LMS link {pk} in course {code}.")
+    require_instructor(user=actor, course=link.course)
+    return link

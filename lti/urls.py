@@ -27,6 +27,11 @@ urlpatterns = [
     path("courses/<str:code>/lti/", views.course_lti, name="lti-course"),
     path("courses/<str:code>/lti/roster/", views.roster_sync, name="lti-roster-sync"),
     path(
+        "courses/<str:code>/lti/links/<int:pk>/provisional/",
+        views.course_link_provisional,
+        name="lti-course-link-provisional",
+    ),
+    path(
         "courses/<str:code>/lti/scores/<int:pk>/resend/",
         views.score_resend,
         name="lti-score-resend",

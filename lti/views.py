@@ -299,3 +299,18 @@ def score_resend(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     services.score_resend(actor=request.user, sync=sync)
     messages.success(request, "Sending the score to the LMS again.")
     return redirect("lti-course", code=code)
+
+
+@login_required
+@require_POST
+def course_link_provisional(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    link = selectors.course_link_get(actor=request.user, code=code, pk=pk)
+    send = request.POST.get("send_provisional") == "1"
+    services.course_link_provisional_set(actor=request.user, link=link, send=send)
+    messages.success(
+        request,
+        "Provisional lab scores now go to the LMS while a lab is open."
+        if send
+        else "Only final lab scores go to the LMS (the private score at the close).",
+    )
+    return redirect("lti-course", code=link.course.slug)

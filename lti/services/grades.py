@@ -195,6 +195,21 @@ def _enqueue_send(row: ScoreSync) -> None:
 
 
 @transaction.atomic
+def course_link_provisional_set(*, actor: Actor, link: CourseLink, send: bool) -> CourseLink:
+    """An instructor's choice for one LMS course: whether a lab's provisional (public
+    leaderboard) score goes to the LMS while the lab is open. Switched on, the provisional
+    scores are queued at once (gradingProgress "Pending"); switched off, the LMS keeps what it
+    has until the private score replaces it at the close."""
+    require_instructor(user=actor, course=link.course)
+    link.send_provisional = send
+    link.full_clean()
+    link.save(update_fields=["send_provisional"])
+    if send:
+        scores_refresh(course=link.course)
+    return link
+
+
+@transaction.atomic
 def score_resend(*, actor: Actor, sync: ScoreSync) -> ScoreSync:
     """An instructor's "send again": a new version of the same score (a new timestamp)."""
     link = CourseLink.objects.select_related("course").get(context=sync.context)

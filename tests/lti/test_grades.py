@@ -14,6 +14,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from core.actors import SYSTEM
 from core.exceptions import PermissionDeniedError
+from courseware.models import Membership
 from gradebook.models import GradeItem
 from gradebook.services import cell_override_set, gradebook_items_sync
 from labs.models import Lab
@@ -24,7 +25,13 @@ from lti.tasks import score_send as score_send_task
 from lti.tasks import scores_refresh_linked
 from quizzes.models import Quiz
 from quizzes.services import attempt_start, attempt_submit, question_create, quiz_question_add
-from tests.factories import LabFactory, SessionFactory, SubmissionFactory
+from tests.factories import (
+    CourseFactory,
+    LabFactory,
+    MembershipFactory,
+    SessionFactory,
+    SubmissionFactory,
+)
 from tests.lti.platform import INSTRUCTOR, LEARNER, platform_reads_deep_link_reply
 from tests.quizzes.conftest import NOW, QuizFactory, true_false
 
@@ -284,3 +291,69 @@ def test_the_instructor_sees_whether_the_lms_has_each_score_and_resends(
         student_client.post(f"/courses/{course.slug}/lti/scores/{sync.pk}/resend/").status_code
         == 403
     )
+
+
+def _score_open_lab(lab, student, django_capture_on_commit_callbacks, *, public, private):
+    submission = SubmissionFactory(lab=lab, student=student)
+    token = submission_claim(submission_id=submission.pk, worker_host="test")
+    result = SimpleNamespace(
+        metrics_public={"macro_f1": public},
+        metrics_private={"macro_f1": private},
+        notes=[],
+        grader_version="test",
+        timings={},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_finish(submission_id=submission.pk, token=token, result=result)
+
+
+def test_an_instructor_who_allows_provisional_scores_sends_the_open_labs_public_score(
+    lms, login_url, linked, django_capture_on_commit_callbacks
+):
+    course, teacher, student = linked
+    lab = LabFactory(
+        session=SessionFactory(course=course, number=4),
+        closes_at=timezone.now() + timedelta(hours=1),
+    )
+    _place(lms, login_url, teacher, [f"lab:{lab.pk}"])
+    _score_open_lab(lab, student, django_capture_on_commit_callbacks, public=0.5, private=0.4)
+    assert lms.scores_for("s-1") == []  # provisional scores are off by default
+
+    link = CourseLink.objects.get(course=course)
+    url = f"/courses/{course.slug}/lti/links/{link.pk}/provisional/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = teacher.post(url, {"send_provisional": "1"}, follow=True)
+    assert b"Provisional lab scores now go to the LMS" in response.content
+    [score] = lms.scores_for("s-1")
+    # The public score (5 of the lab's 10 points), marked as not final.
+    assert (score["scoreGiven"], score["scoreMaximum"]) == (5.0, 10.0)
+    assert score["gradingProgress"] != "FullyGraded"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        teacher.post(url, {"send_provisional": "0"})
+    link.refresh_from_db()
+    assert link.send_provisional is False
+    _score_open_lab(lab, student, django_capture_on_commit_callbacks, public=0.9, private=0.8)
+    assert len(lms.scores_for("s-1")) == 1  # nothing new sent while it is off
+
+
+def test_only_the_courses_instructor_may_switch_provisional_scores(lms, linked):
+    course, teacher, _student = linked
+    link = CourseLink.objects.get(course=course)
+    url = f"/courses/{course.slug}/lti/links/{link.pk}/provisional/"
+    ta = MembershipFactory(course=course, role=Membership.Role.TEACHING_ASSISTANT).user
+    student = MembershipFactory(course=course).user
+    other_student = MembershipFactory(course=CourseFactory()).user
+    assert Client().post(url, {"send_provisional": "1"}).status_code == 302  # to the login
+    for user, status in ((other_student, 404), (student, 403), (ta, 403)):
+        client = Client()
+        client.force_login(user)
+        assert client.post(url, {"send_provisional": "1"}).status_code == status
+        assert client.get(f"/courses/{course.slug}/lti/").status_code == status
+    link.refresh_from_db()
+    assert link.send_provisional is False
+    with pytest.raises(PermissionDeniedError):
+        grades.course_link_provisional_set(actor=ta, link=link, send=True)
+    assert teacher.post(url, {"send_provisional": "1"}).status_code == 302
+    link.refresh_from_db()
+    assert link.send_provisional is True
