@@ -95,6 +95,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--grading-nice", default="10", help="GRADING_NICE for the worker (0: same priority)"
     )
+    parser.add_argument(
+        "--maintenance-nice",
+        type=int,
+        default=10,
+        help="niceness of the maintenance worker (the systemd unit's Nice=; 0: same priority)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--report-only",
@@ -193,7 +199,7 @@ class Processes:
     def __init__(self, env: dict[str, str], logs: Path) -> None:
         self.env, self.logs, self.started = env, logs, {}
 
-    def start(self, name: str, command: list[str]) -> subprocess.Popen:
+    def start(self, name: str, command: list[str], *, nice: int = 0) -> subprocess.Popen:
         out = (self.logs / f"{name}.log").open("w")
         proc = subprocess.Popen(
             command,
@@ -202,6 +208,8 @@ class Processes:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # As systemd's Nice= does for the unit (deploy/systemd/coursebench-maintenance.service).
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,
         )
         self.started[name] = proc
         return proc
@@ -537,7 +545,8 @@ def markdown(result: dict) -> str:
         f"#### {result['mode']} run, {result['started']} UTC, commit {result['commit']}",
         "",
         f"{result['students']} ; gunicorn {result['web']} ; 1 grading worker, "
-        f"GRADING_NICE={result['grading_nice']} ; wall time {result['wall_s']} s.",
+        f"GRADING_NICE={result['grading_nice']} ; maintenance worker nice "
+        f"{result.get('maintenance_nice', 0)} ; wall time {result['wall_s']} s.",
         f"Load average before {result['load_before']}, after {result['load_after']}; during the "
         f"run 1-min load {result['load_during']} and machine CPU busy {result['cpu_during']} "
         f"(every tenant, Locust included). CPU used: {result['cpu_seconds']}.",
@@ -671,7 +680,8 @@ def main(argv: list[str] | None = None) -> int:
             ],
         )
         # As in production (Procfile): a maintenance worker for the students' gradebook
-        # refreshes their ticks and submits queue (gradebook.tasks.student_refresh).
+        # refreshes their ticks and submits queue (gradebook.tasks.student_refresh), at a lower
+        # CPU priority than the web server, as the systemd unit runs it (Nice=10).
         procs.start(
             "maintenance",
             [
@@ -688,6 +698,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--loglevel",
                 "INFO",
             ],
+            nice=args.maintenance_nice,
         )
         host = f"http://127.0.0.1:{port}"
         wait_ready(host, out / "worker.log")
@@ -777,6 +788,7 @@ def main(argv: list[str] | None = None) -> int:
         "students": f"{mode.quiz} quiz takers + {mode.browse} browsers + {mode.upload} uploaders",
         "web": f"{args.web_concurrency} processes x {args.web_threads} thread",
         "grading_nice": args.grading_nice,
+        "maintenance_nice": args.maintenance_nice,
         "locust_s": locust_s,
         "load_before": load_before,
         "load_after": load_after,
