@@ -234,6 +234,20 @@ def test_a_submitted_quiz_attempt_reaches_the_lms(
     assert score["gradingProgress"] == "FullyGraded"
 
 
+def _score_lab(lab, student, django_capture_on_commit_callbacks, *, public, private):
+    submission = SubmissionFactory(lab=lab, student=student)
+    token = submission_claim(submission_id=submission.pk, worker_host="test")
+    result = SimpleNamespace(
+        metrics_public={"macro_f1": public},
+        metrics_private={"macro_f1": private},
+        notes=[],
+        grader_version="test",
+        timings={},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_finish(submission_id=submission.pk, token=token, result=result)
+
+
 def test_a_scored_lab_submission_reaches_the_lms_with_the_private_score_once_closed(
     lms, login_url, linked, django_capture_on_commit_callbacks
 ):
@@ -243,17 +257,7 @@ def test_a_scored_lab_submission_reaches_the_lms_with_the_private_score_once_clo
     _place(lms, login_url, teacher, [f"lab:{lab.pk}"])
 
     def scored(public: float, private: float):
-        submission = SubmissionFactory(lab=lab, student=student)
-        token = submission_claim(submission_id=submission.pk, worker_host="test")
-        result = SimpleNamespace(
-            metrics_public={"macro_f1": public},
-            metrics_private={"macro_f1": private},
-            notes=[],
-            grader_version="test",
-            timings={},
-        )
-        with django_capture_on_commit_callbacks(execute=True):
-            submission_finish(submission_id=submission.pk, token=token, result=result)
+        _score_lab(lab, student, django_capture_on_commit_callbacks, public=public, private=private)
 
     # Open: the public score is provisional, and this course does not send provisional scores.
     scored(0.5, 0.4)
@@ -293,20 +297,6 @@ def test_the_instructor_sees_whether_the_lms_has_each_score_and_resends(
     )
 
 
-def _score_open_lab(lab, student, django_capture_on_commit_callbacks, *, public, private):
-    submission = SubmissionFactory(lab=lab, student=student)
-    token = submission_claim(submission_id=submission.pk, worker_host="test")
-    result = SimpleNamespace(
-        metrics_public={"macro_f1": public},
-        metrics_private={"macro_f1": private},
-        notes=[],
-        grader_version="test",
-        timings={},
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        submission_finish(submission_id=submission.pk, token=token, result=result)
-
-
 def test_an_instructor_who_allows_provisional_scores_sends_the_open_labs_public_score(
     lms, login_url, linked, django_capture_on_commit_callbacks
 ):
@@ -316,7 +306,7 @@ def test_an_instructor_who_allows_provisional_scores_sends_the_open_labs_public_
         closes_at=timezone.now() + timedelta(hours=1),
     )
     _place(lms, login_url, teacher, [f"lab:{lab.pk}"])
-    _score_open_lab(lab, student, django_capture_on_commit_callbacks, public=0.5, private=0.4)
+    _score_lab(lab, student, django_capture_on_commit_callbacks, public=0.5, private=0.4)
     assert lms.scores_for("s-1") == []  # provisional scores are off by default
 
     link = CourseLink.objects.get(course=course)
@@ -333,7 +323,7 @@ def test_an_instructor_who_allows_provisional_scores_sends_the_open_labs_public_
         teacher.post(url, {"send_provisional": "0"})
     link.refresh_from_db()
     assert link.send_provisional is False
-    _score_open_lab(lab, student, django_capture_on_commit_callbacks, public=0.9, private=0.8)
+    _score_lab(lab, student, django_capture_on_commit_callbacks, public=0.9, private=0.8)
     assert len(lms.scores_for("s-1")) == 1  # nothing new sent while it is off
 
 
