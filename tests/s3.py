@@ -117,7 +117,8 @@ class S3Server:
             str(self.port),
         ]
         args += ["--directory", str(self.directory), "--bucket", self.bucket]
-        args += ["--access-key", self.access_key, "--secret-key", self.secret_key]
+        # "=" form: a generated key may start with "-", which argparse would take for an option.
+        args += [f"--access-key={self.access_key}", f"--secret-key={self.secret_key}"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

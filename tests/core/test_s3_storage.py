@@ -17,6 +17,7 @@ from django.core.files.storage import storages
 
 from config.env import s3_settings, storage_backends
 from core.storage import PrivateS3Storage, StoredFileTooLarge, copy_to_path, private_storage
+from tests.s3 import S3Server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -242,3 +243,14 @@ def test_local_storage_is_the_default_backend():
         "BACKEND": "core.storage.PrivateFileSystemStorage",
         "OPTIONS": {"location": "/p"},
     }
+
+
+def test_the_test_server_starts_with_a_secret_key_that_begins_with_a_dash(tmp_path):
+    """The suite's keys are random (`secrets.token_urlsafe`): about one in 32 begins with "-",
+    which the launcher's argument parser once took for an option, failing a whole CI run."""
+    server = S3Server(directory=tmp_path, secret_key="-starts-like-an-option")
+    server.start()
+    try:
+        server.client().head_bucket(Bucket=server.bucket)
+    finally:
+        server.stop()
